@@ -1,0 +1,125 @@
+"""Command line: ``python -m sim COMMAND ...``.
+
+It parses arguments, calls the Python API, prints, and exits with a code:
+0 success, 2 bad input (a scenario, an argument, an output path), 130 interrupted.
+Bad input never shows a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .errors import ScenarioError, SimError
+
+EXIT_OK, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 2, 130
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports errors in one line with a hint, exit code 2."""
+
+    def error(self, message: str):
+        self.exit(EXIT_BAD_INPUT, f"error: {message}\nhint: run '{self.prog} --help' for usage\n")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text.replace("_", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {value}")
+    return value
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a seed >= 0, got {value}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="python -m sim",
+                     description="Forecast the outcome of a visit by a person wanted by the ICC.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    p = sub.add_parser("validate", help="check scenario files; exit 0 if all are valid")
+    p.add_argument("files", nargs="+", type=Path, metavar="FILE")
+
+    p = sub.add_parser("run", help="run a scenario's Monte Carlo forecast")
+    p.add_argument("scenario", type=Path, metavar="SCENARIO")
+    p.add_argument("--runs", type=_positive_int, default=100_000,
+                   help="replications (default 100,000)")
+    p.add_argument("--seed", type=_seed, default=None,
+                   help="fixes every result (default: a fresh seed, printed and recorded)")
+    p.add_argument("--chunk-size", type=_positive_int, default=None,
+                   help="worlds simulated together; bounds memory (default 100,000)")
+    p.add_argument("--out", type=Path, default=None,
+                   help="new results folder (default results/<scenario>/<time>-seed<seed>/)")
+    p.add_argument("--weights", type=Path, default=None,
+                   help="behavioural weights file (default: the shipped calibration)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    return parser
+
+
+def _validate(args) -> int:
+    from .scenario import load_scenario
+
+    bad = 0
+    for path in args.files:
+        try:
+            scenario = load_scenario(path)
+        except ScenarioError as exc:
+            bad += 1
+            for problem in exc.problems:
+                print(f"invalid: {problem}", file=sys.stderr)
+            continue
+        n = len(scenario.parameters)
+        print(f"valid: {path} ({scenario.id}: {len(scenario.actors)} actors, {n} parameters, "
+              f"{len(scenario.uncertain())} uncertain)")
+    return EXIT_BAD_INPUT if bad else EXIT_OK
+
+
+def _run(args) -> int:
+    from . import engine
+    from .output import default_folder
+    from .scenario import load_scenario
+
+    scenario = load_scenario(args.scenario, weights=args.weights)
+    seed = engine.new_seed() if args.seed is None else args.seed
+    out = args.out or default_folder(scenario, seed)
+    result = engine.run(scenario, runs=args.runs, seed=seed, out=out,
+                        chunk_size=args.chunk_size or engine.DEFAULT_CHUNK,
+                        progress=False if args.quiet else None)
+    print(result.table())
+    print(f"\nwrote {out}/ (summary.json, provenance.json, replications/, outcomes.png, "
+          f"stance.png)")
+    return EXIT_OK
+
+
+COMMANDS = {"validate": _validate, "run": _run}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except ScenarioError as exc:
+        for problem in exc.problems:
+            print(f"error: {problem}", file=sys.stderr)
+        print("hint: run 'python -m sim validate FILE' to check a scenario", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except SimError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        if exc.hint:
+            print(f"hint: {exc.hint}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("\ninterrupted: no summary was written; finished chunks are in the output folder",
+              file=sys.stderr)
+        return EXIT_INTERRUPTED

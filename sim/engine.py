@@ -1,0 +1,141 @@
+"""Monte Carlo engine: chunks of worlds, seed streams, streaming to disk.
+
+A run of ``runs`` replications is cut into blocks of :data:`sim.streams.BLOCK`
+worlds, each with its own seed stream; chunks are whole numbers of blocks.  A
+chunk is simulated by one :class:`~sim.model.WarrantVisitModel` holding all
+its worlds, so memory is bounded by the chunk size, not by ``runs``.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+from tqdm.auto import tqdm
+
+from .errors import UsageError
+from .model import WarrantVisitModel
+from .outcomes import OUTCOMES
+from .output import RunFolder
+from .results import RunResult
+from .scenario import Scenario
+from .streams import BLOCK, Streams, block_sizes
+
+DEFAULT_CHUNK = 100_000
+#: Replications whose stance trajectory is kept for fan charts.
+STANCE_SAMPLE = 20_000
+MAX_RUNS = 10**9
+
+
+@dataclass
+class ChunkResult:
+    """What one chunk contributes: counts, the stance sample rows it holds, its table."""
+
+    first_block: int
+    counts: np.ndarray
+    noncompliance: int
+    stance: np.ndarray  # (days + 1, k) for its replications with index < STANCE_SAMPLE
+    table: pa.Table | None
+
+
+def plan_chunks(runs: int, chunk_size: int) -> list[tuple[int, list[int]]]:
+    """Chunks as (first block index, block sizes); chunk_size rounds up to whole blocks."""
+    sizes = block_sizes(runs)
+    per_chunk = max(1, -(-chunk_size // BLOCK))
+    return [(i, sizes[i:i + per_chunk]) for i in range(0, len(sizes), per_chunk)]
+
+
+def simulate_chunk(scenario: Scenario, seed: int, first_block: int, sizes: list[int],
+                   with_table: bool = True) -> ChunkResult:
+    """Simulate blocks ``first_block ..`` of the run seeded by ``seed``; a pure function."""
+    streams = Streams.for_range(seed, first_block, sizes)
+    model = WarrantVisitModel(scenario, streams).run_to_end()
+    counts = np.bincount(model.outcome, minlength=len(OUTCOMES)).astype(np.int64)
+    start = first_block * BLOCK
+    keep = max(0, min(streams.n, STANCE_SAMPLE - start))
+    table = None
+    if with_table:
+        columns = {
+            "replication": pa.array(np.arange(start, start + streams.n, dtype=np.int64)),
+            "outcome": pa.DictionaryArray.from_arrays(
+                pa.array(model.outcome.astype(np.int8)), pa.array(list(OUTCOMES))),
+            "icc_noncompliance_finding": pa.array(model.noncompliance),
+        }
+        for path in scenario.uncertain():
+            columns[path] = pa.array(np.asarray(model.values[path], dtype=np.float32))
+        table = pa.table(columns)
+    return ChunkResult(first_block, counts, int(model.noncompliance.sum()),
+                       model.stance_path[:, :keep].copy(), table)
+
+
+def new_seed() -> int:
+    """A fresh seed from the operating system, for runs that were given none."""
+    return secrets.randbits(63)
+
+
+def check_run_arguments(runs: object, seed: object, chunk_size: object) -> None:
+    for name, value, low in (("runs", runs, 1), ("chunk_size", chunk_size, 1)):
+        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < low:
+            raise UsageError(f"{name} must be a whole number >= {low}, got {value!r}")
+    if runs > MAX_RUNS:
+        raise UsageError(f"runs must be at most {MAX_RUNS:,}, got {runs:,}",
+                         hint="split the run, or use --precision to stop when precise enough")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int | np.integer)
+                             or seed < 0):
+        raise UsageError(f"seed must be a whole number >= 0, got {seed!r}")
+
+
+def run(scenario: Scenario, runs: int = 100_000, seed: int | None = None, *,
+        chunk_size: int = DEFAULT_CHUNK, out: str | Path | None = None,
+        progress: bool | None = None) -> RunResult:
+    """Run ``runs`` replications of ``scenario``.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        From :func:`sim.load_scenario`.
+    runs : int
+        Number of replications (worlds).
+    seed : int, optional
+        Fixes every result, whatever ``chunk_size``.  A fresh one is drawn (and
+        recorded in the result) when omitted.
+    chunk_size : int
+        Worlds simulated together; bounds memory.  Rounded up to whole blocks of
+        10,000.
+    out : path, optional
+        A new folder to write the results to (summary, provenance, per-replication
+        Parquet table, charts).  Nothing is written when omitted.
+    progress : bool, optional
+        Show a progress bar; by default it appears only on runs longer than 2 s.
+    """
+    check_run_arguments(runs, seed, chunk_size)
+    seed = new_seed() if seed is None else int(seed)
+    folder = RunFolder.create(Path(out)) if out is not None else None
+    counts = np.zeros(len(OUTCOMES), dtype=np.int64)
+    noncompliance = 0
+    stance_parts = []
+    bar = tqdm(total=runs, unit="runs", unit_scale=True, delay=2.0,
+               disable=progress is False, leave=False,
+               desc=scenario.id)
+    try:
+        if folder:
+            folder.start(scenario, runs, seed, chunk_size)
+        for first_block, sizes in plan_chunks(runs, chunk_size):
+            chunk = simulate_chunk(scenario, seed, first_block, sizes, with_table=bool(folder))
+            counts += chunk.counts
+            noncompliance += chunk.noncompliance
+            if chunk.stance.shape[1]:
+                stance_parts.append(chunk.stance)
+            if folder:
+                folder.write_chunk(chunk)
+            bar.update(int(sum(sizes)))
+    finally:
+        bar.close()
+    result = RunResult(scenario.id, scenario.title, seed, counts, noncompliance,
+                       np.concatenate(stance_parts, axis=1), scenario.days_before_visit)
+    if folder:
+        folder.finish(result, scenario)
+    return result

@@ -1,0 +1,135 @@
+"""The results folder of a run: its layout, provenance and atomic writes.
+
+Layout of ``DIR``::
+
+    run.json             what is being run (scenario hash, seed, runs, chunking), written first
+    replications/        per-replication outcomes and drawn parameters, one Parquet file per chunk
+    outcomes.png         outcome bars with 95% intervals
+    stance.png           fan chart of the host's stance over time
+    provenance.json      scenario hash, seed, package versions, git commit, command line
+    summary.json         written last: its presence marks the run as complete
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+from importlib import metadata
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from .errors import UsageError
+from .results import RunResult, write_json
+from .scenario import Scenario
+
+PACKAGES = ("numpy", "scipy", "mesa", "pandas", "pyarrow", "matplotlib", "pyyaml")
+
+
+def default_folder(scenario: Scenario, seed: int, root: Path = Path("results")) -> Path:
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    return root / scenario.id / f"{stamp}-seed{seed}"
+
+
+def package_versions() -> dict[str, str]:
+    versions = {"python": platform.python_version()}
+    for name in PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def git_commit() -> str | None:
+    """The commit of the code that ran, with '-dirty' if it had local changes."""
+    here = Path(__file__).resolve().parent
+    try:
+        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True,
+                              text=True, timeout=5, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "."], cwd=here.parent,
+                               capture_output=True, text=True, timeout=5).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return head + ("-dirty" if dirty else "")
+
+
+class RunFolder:
+    """Writes one run's folder; never into a folder that already holds something."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.parts = path / "replications"
+
+    @classmethod
+    def create(cls, path: Path) -> RunFolder:
+        if path.exists() and (not path.is_dir() or any(path.iterdir())):
+            what = "a file" if not path.is_dir() else "a folder that is not empty"
+            raise UsageError(f"output path {path} is {what}",
+                             hint="give a new folder with --out, or leave --out out")
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+            (path / "replications").mkdir(exist_ok=False)
+        except FileExistsError:
+            raise UsageError(f"another run is already writing to {path}",
+                             hint="give a different --out folder") from None
+        except OSError as exc:
+            raise UsageError(f"cannot create output folder {path}: {exc.strerror}",
+                             hint="check the path and its permissions") from None
+        return cls(path)
+
+    def start(self, scenario: Scenario, runs: int, seed: int, chunk_size: int) -> None:
+        write_json(self.path / "run.json", {
+            "scenario": scenario.id, "scenario_file": scenario.file,
+            "scenario_sha256": scenario.content_hash, "runs": runs, "seed": seed,
+            "chunk_size": chunk_size,
+        })
+
+    def write_chunk(self, chunk) -> None:
+        atomic_write_table(chunk.table, self.parts / f"part-{chunk.first_block:06d}.parquet")
+
+    def finish(self, result: RunResult, scenario: Scenario) -> None:
+        import matplotlib
+
+        matplotlib.use("Agg")  # files only; works without a display
+        import matplotlib.pyplot as plt
+
+        from .plots import outcome_bars, stance_fan
+
+        for name, draw in (("outcomes.png", outcome_bars), ("stance.png", stance_fan)):
+            ax = draw(result)
+            ax.figure.savefig(self.path / name, dpi=120, bbox_inches="tight")
+            plt.close(ax.figure)
+        result.folder = self.path
+        result.provenance = {
+            "scenario": scenario.id,
+            "scenario_file": scenario.file,
+            "base_scenario": scenario.base,
+            "scenario_sha256": scenario.content_hash,
+            "seed": result.seed,
+            "runs": result.runs,
+            "packages": package_versions(),
+            "git_commit": git_commit(),
+            "command_line": sys.argv,
+            "finished_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        }
+        write_json(self.path / "provenance.json", result.provenance)
+        write_json(self.path / "summary.json", result.summary())
+
+
+def atomic_write_table(table: pa.Table, path: Path) -> None:
+    """Write a Parquet file atomically (temporary file, then rename)."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        pq.write_table(table, tmp, compression="zstd")
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,77 @@
+"""Charts drawn from results objects.  Every function takes ``ax=None`` and returns the axes.
+
+Plots know nothing of the model's internals: they read probabilities, intervals
+and quantiles from results, and use one colour per outcome everywhere.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .outcomes import COLOURS, LABELS, OUTCOMES
+
+
+def _axes(ax, size=(7, 4)):
+    if ax is not None:
+        return ax
+    import matplotlib.pyplot as plt
+
+    _, ax = plt.subplots(figsize=size, layout="constrained")
+    return ax
+
+
+def outcome_bars(result, ax=None):
+    """Bars of each outcome's probability with 95% interval whiskers."""
+    ax = _axes(ax)
+    probs = result.probabilities
+    ci = result.intervals
+    x = np.arange(len(OUTCOMES))
+    heights = [probs[o] for o in OUTCOMES]
+    errors = np.array([[probs[o] - ci[o][0] for o in OUTCOMES],
+                       [ci[o][1] - probs[o] for o in OUTCOMES]])
+    bars = ax.bar(x, heights, color=[COLOURS[o] for o in OUTCOMES], width=0.65,
+                  yerr=errors, capsize=6, ecolor="#333333")
+    for bar, p in zip(bars, heights, strict=True):
+        ax.annotate(f"{p:.1%}", (bar.get_x() + bar.get_width() / 2, bar.get_height()),
+                    xytext=(0, 8), textcoords="offset points", ha="center", fontsize=9)
+    ax.set_xticks(x, [LABELS[o] for o in OUTCOMES])
+    ax.set_ylim(0, min(1.0, max(heights) * 1.2 + 0.05))
+    ax.set_ylabel("Probability")
+    ax.yaxis.set_major_formatter(_percent())
+    ax.set_title(f"{result.title}\n{result.runs:,} runs, 95% intervals (seed {result.seed})",
+                 fontsize=10)
+    ax.spines[["top", "right"]].set_visible(False)
+    return ax
+
+
+def stance_fan(result, ax=None):
+    """Fan chart of the host's stance (probability it would arrest today) over time."""
+    from scipy.special import expit
+
+    ax = _axes(ax)
+    q = result.stance_quantiles()
+    days = q.index.to_numpy()
+    colour = COLOURS["arrest_surrender"]
+    ax.fill_between(days, expit(q["q05"]), expit(q["q95"]), color=colour, alpha=0.18,
+                    label="5-95%", linewidth=0)
+    ax.fill_between(days, expit(q["q25"]), expit(q["q75"]), color=colour, alpha=0.35,
+                    label="25-75%", linewidth=0)
+    ax.plot(days, expit(q["q50"]), color=colour, linewidth=2, label="median")
+    ax.axvline(0, color="#555555", linestyle="--", linewidth=1)
+    ax.annotate("arrival", (0, 1), xycoords=("data", "axes fraction"), xytext=(4, -12),
+                textcoords="offset points", fontsize=9, color="#555555")
+    ax.set_xlabel("Day relative to the visitor's arrival")
+    ax.set_ylabel("Host's intent to arrest\n(daily probability, sigmoid of stance)")
+    ax.yaxis.set_major_formatter(_percent())
+    ax.set_xticks(days)
+    ax.set_title(f"{result.title}: the host's stance\n"
+                 f"{result.stance_sample.shape[1]:,} of {result.runs:,} runs", fontsize=10)
+    ax.legend(frameon=False, loc="upper left", bbox_to_anchor=(0.0, 0.92))
+    ax.spines[["top", "right"]].set_visible(False)
+    return ax
+
+
+def _percent():
+    from matplotlib.ticker import PercentFormatter
+
+    return PercentFormatter(1.0, decimals=0)

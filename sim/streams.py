@@ -1,0 +1,65 @@
+"""Random streams over the replication axis.
+
+Replications are grouped in fixed blocks of :data:`BLOCK` worlds.  Block ``k``
+of a run always draws from ``SeedSequence(seed).spawn(...)[k]``, whatever chunk
+it lands in, so results do not depend on the chunk size, the number of
+processes or the executor: a chunk only decides which blocks run together.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+#: Worlds per seed block.  Chunk sizes are whole numbers of blocks.
+BLOCK = 10_000
+
+
+def block_seed(seed: int, block: int) -> np.random.SeedSequence:
+    """Block ``block``'s seed: the same as ``SeedSequence(seed).spawn(block + 1)[block]``."""
+    return np.random.SeedSequence(seed, spawn_key=(block,))
+
+
+def block_sizes(runs: int) -> list[int]:
+    """Sizes of the blocks that make up ``runs`` replications."""
+    full, rest = divmod(runs, BLOCK)
+    return [BLOCK] * full + ([rest] if rest else [])
+
+
+class Streams:
+    """Batched draws for a run of consecutive blocks, one generator per block.
+
+    Every draw returns an array whose last axis is the worlds of all blocks, in
+    order; block ``k``'s part comes only from block ``k``'s generator.
+
+    Parameters
+    ----------
+    seeds : list of numpy.random.SeedSequence
+        One per block.
+    sizes : list of int
+        Worlds in each block.
+    """
+
+    def __init__(self, seeds: list[np.random.SeedSequence], sizes: list[int]):
+        if len(seeds) != len(sizes):
+            raise ValueError("one seed per block")
+        self.generators = [np.random.Generator(np.random.PCG64(s)) for s in seeds]
+        self.sizes = list(sizes)
+        self.n = int(sum(sizes))
+
+    @classmethod
+    def for_range(cls, seed: int, first_block: int, sizes: list[int]) -> Streams:
+        """Streams for blocks ``first_block, first_block + 1, ...`` of the run seeded by ``seed``."""
+        seeds = [block_seed(seed, first_block + i) for i in range(len(sizes))]
+        return cls(seeds, sizes)
+
+    def _gather(self, draw, shape: tuple[int, ...]) -> np.ndarray:
+        parts = [draw(g, (*shape, n)) for g, n in zip(self.generators, self.sizes, strict=True)]
+        return parts[0] if len(parts) == 1 else np.concatenate(parts, axis=-1)
+
+    def random(self, *shape: int) -> np.ndarray:
+        """Uniforms in [0, 1) of shape ``(*shape, n)``."""
+        return self._gather(lambda g, s: g.random(s), shape)
+
+    def normal(self, *shape: int) -> np.ndarray:
+        """Standard normals of shape ``(*shape, n)``."""
+        return self._gather(lambda g, s: g.standard_normal(s), shape)
