@@ -30,7 +30,7 @@ def draw_parameters(scenario: Scenario, streams: Streams) -> dict[str, np.ndarra
         p: par.dist.mean() for p, par in scenario.parameters.items() if not par.uncertain}
     paths = scenario.uncertain()
     if paths:
-        z = streams.normal(len(paths))
+        z = np.stack([streams.keyed_normal(p) for p in paths])
         if scenario.correlations:
             z = np.linalg.cholesky(correlation_matrix(scenario, paths)) @ z
         u = special.ndtr(z)

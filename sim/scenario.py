@@ -162,7 +162,7 @@ class Scenario:
             dist = new if isinstance(new, Distribution) else Distribution.fixed(_number(new))
             problem = _bounds_problem(dist, old.spec)
             if problem:
-                found.append(Problem(self.file, path, dist.describe(), problem))
+                found.append(Problem(self.file, path, _shown(dist), problem))
                 continue
             params[path] = replace(old, dist=dist, source=(),
                                    assumption=note or "set interactively")
@@ -171,8 +171,11 @@ class Scenario:
         changes = tuple(sorted(set(self.changes) | set(values)))
         content = dict(self.content)
         content["changes"] = {p: params[p].dist.describe() for p in values}
+        # a parameter made fixed can no longer be correlated with anything
+        correlations = tuple(c for c in self.correlations
+                             if params[c.a].uncertain and params[c.b].uncertain)
         return replace(self, parameters=MappingProxyType(params), changes=changes,
-                       content=content)
+                       content=content, correlations=correlations)
 
     @property
     def content_hash(self) -> str:
@@ -461,7 +464,7 @@ class _Checker:
         dist = Distribution(kind, {k: float(v) for k, v in args.items()})
         problem = _bounds_problem(dist, spec)
         if problem:
-            self.add(path, dist.describe(), problem)
+            self.add(path, _shown(dist), problem)
             return None
         return Parameter(path, dist, spec, sources, assumption or "")
 
@@ -480,6 +483,14 @@ class _Checker:
 
 def _join(path: str, key: object) -> str:
     return f"{path}.{key}" if path else str(key)
+
+
+def _shown(dist: Distribution) -> object:
+    """How a value appears in an error: the number itself when fixed."""
+    if dist.kind != "fixed":
+        return dist.describe()
+    value = dist.args["value"]
+    return int(value) if value.is_integer() else value
 
 
 def _bounds_problem(dist: Distribution, spec: cat.Spec) -> str:
@@ -532,7 +543,8 @@ def _build(doc: dict, origin: dict[str, str], chain, wdoc: dict, wname: str) -> 
         raise ScenarioError(check.problems)
 
     name, top = chain[0]
-    changes = tuple(sorted(p for p, f in origin.items() if f != origin[""] and p))
+    changes = tuple(sorted(p for p, f in origin.items()
+                           if f != origin[""] and p not in ("", "id", "title", "description")))
     return Scenario(
         id=scenario_id, title=title, forecast_date=forecast_date, file=name,
         actors=actors, parameters=MappingProxyType(params), correlations=correlations,

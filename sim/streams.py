@@ -8,6 +8,8 @@ processes or the executor: a chunk only decides which blocks run together.
 
 from __future__ import annotations
 
+import zlib
+
 import numpy as np
 
 #: Worlds per seed block.  Chunk sizes are whole numbers of blocks.
@@ -42,6 +44,7 @@ class Streams:
     def __init__(self, seeds: list[np.random.SeedSequence], sizes: list[int]):
         if len(seeds) != len(sizes):
             raise ValueError("one seed per block")
+        self.seeds = list(seeds)
         self.generators = [np.random.Generator(np.random.PCG64(s)) for s in seeds]
         self.sizes = list(sizes)
         self.n = int(sum(sizes))
@@ -51,6 +54,19 @@ class Streams:
         """Streams for blocks ``first_block, first_block + 1, ...`` of the run seeded by ``seed``."""
         seeds = [block_seed(seed, first_block + i) for i in range(len(sizes))]
         return cls(seeds, sizes)
+
+    def keyed_normal(self, key: str) -> np.ndarray:
+        """Standard normals of shape ``(n,)`` from a stream of their own, named by ``key``.
+
+        Each parameter's draws depend only on the seed, the block and the parameter's
+        key path, so two scenarios run with one seed share them wherever they share
+        the parameter (common random numbers), whatever else differs.
+        """
+        tag = zlib.crc32(key.encode())
+        parts = [np.random.Generator(np.random.PCG64(np.random.SeedSequence(
+            s.entropy, spawn_key=(*s.spawn_key, 1, tag)))).standard_normal(n)
+            for s, n in zip(self.seeds, self.sizes, strict=True)]
+        return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
     def _gather(self, draw, shape: tuple[int, ...]) -> np.ndarray:
         parts = [draw(g, (*shape, n)) for g, n in zip(self.generators, self.sizes, strict=True)]
