@@ -12,6 +12,7 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
+import mesa
 import numpy as np
 import pyarrow as pa
 from tqdm.auto import tqdm
@@ -67,8 +68,23 @@ def simulate_chunk(scenario: Scenario, seed: int, first_block: int, sizes: list[
         for path in scenario.uncertain():
             columns[path] = pa.array(np.asarray(model.values[path], dtype=np.float32))
         table = pa.table(columns)
-    return ChunkResult(first_block, counts, int(model.noncompliance.sum()),
-                       model.stance_path[:, :keep].copy(), table)
+    result = ChunkResult(first_block, counts, int(model.noncompliance.sum()),
+                         model.stance_path[:, :keep].copy(), table)
+    release(model)
+    return result
+
+
+def release(model: WarrantVisitModel) -> None:
+    """Free a finished model's arrays now, so memory stays bounded across chunks.
+
+    Mesa's ``Agent`` keeps a class-level id counter keyed by model (Mesa 3.3), which
+    would keep every model alive; and a model is a reference cycle (``model.step`` is
+    a bound method of itself, agents point back to it), which only the slow cyclic
+    collector would free.  Emptying the model's attributes breaks the cycle.
+    """
+    getattr(mesa.Agent, "_ids", {}).pop(model, None)
+    model.remove_all_agents()
+    vars(model).clear()
 
 
 def new_seed() -> int:
