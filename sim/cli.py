@@ -14,6 +14,7 @@ from pathlib import Path
 from .errors import ScenarioError, SimError
 
 EXIT_OK, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 2, 130
+DEFAULT_PRECISION = 0.005
 
 
 class _Parser(argparse.ArgumentParser):
@@ -43,6 +44,16 @@ def _seed(text: str) -> int:
     return value
 
 
+def _half_width(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not 0 < value < 0.5:
+        raise argparse.ArgumentTypeError(f"expected a half-width between 0 and 0.5, got {text}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m sim",
                      description="Forecast the outcome of a visit by a person wanted by the ICC.")
@@ -53,8 +64,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("run", help="run a scenario's Monte Carlo forecast")
     p.add_argument("scenario", type=Path, metavar="SCENARIO")
-    p.add_argument("--runs", type=_positive_int, default=100_000,
-                   help="replications (default 100,000)")
+    p.add_argument("--runs", type=_positive_int, default=None,
+                   help="replications; without it, runs until --precision is met")
+    p.add_argument("--precision", type=_half_width, default=None,
+                   help="stop when every outcome's 95%% interval half-width is at most this "
+                        "(default 0.005 when --runs is not given; capped at 10^7 runs)")
     p.add_argument("--seed", type=_seed, default=None,
                    help="fixes every result (default: a fresh seed, printed and recorded)")
     p.add_argument("--chunk-size", type=_positive_int, default=None,
@@ -63,6 +77,14 @@ def build_parser() -> argparse.ArgumentParser:
                    help="new results folder (default results/<scenario>/<time>-seed<seed>/)")
     p.add_argument("--weights", type=Path, default=None,
                    help="behavioural weights file (default: the shipped calibration)")
+    p.add_argument("--resume", type=Path, default=None, metavar="DIR",
+                   help="finish an interrupted run in DIR (keeps its finished chunks)")
+    p.add_argument("--executor", choices=("serial", "processes", "dask"), default="serial",
+                   help="where chunks run (default serial)")
+    p.add_argument("--workers", type=_positive_int, default=None,
+                   help="processes or Dask workers (default: the local cores)")
+    p.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                   help="address of an existing Dask scheduler (with --executor dask)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser
 
@@ -91,12 +113,23 @@ def _run(args) -> int:
     from .scenario import load_scenario
 
     scenario = load_scenario(args.scenario, weights=args.weights)
-    seed = engine.new_seed() if args.seed is None else args.seed
-    out = args.out or default_folder(scenario, seed)
-    result = engine.run(scenario, runs=args.runs, seed=seed, out=out,
+    precision = args.precision
+    if args.runs is None and precision is None and args.resume is None:
+        precision = DEFAULT_PRECISION
+    if args.resume:
+        seed, out = args.seed, args.resume
+    else:
+        seed = engine.new_seed() if args.seed is None else args.seed
+        out = args.out or default_folder(scenario, seed)
+    result = engine.run(scenario, runs=args.runs, seed=seed, precision=precision,
+                        out=None if args.resume else out, resume=args.resume,
                         chunk_size=args.chunk_size or engine.DEFAULT_CHUNK,
-                        progress=False if args.quiet else None)
+                        executor=args.executor, workers=args.workers,
+                        scheduler=args.scheduler, progress=False if args.quiet else None)
     print(result.table())
+    if precision is not None:
+        print(f"(ran until every 95% interval half-width was <= {precision}: "
+              f"{result.runs:,} runs)")
     print(f"\nwrote {out}/ (summary.json, provenance.json, replications/, outcomes.png, "
           f"stance.png)")
     return EXIT_OK
@@ -120,6 +153,6 @@ def main(argv: list[str] | None = None) -> int:
             print(f"hint: {exc.hint}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
-        print("\ninterrupted: no summary was written; finished chunks are in the output folder",
-              file=sys.stderr)
+        print("\ninterrupted: no summary was written; finished chunks are kept: continue with "
+              "'python -m sim run SCENARIO --resume DIR'", file=sys.stderr)
         return EXIT_INTERRUPTED

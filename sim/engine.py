@@ -20,8 +20,9 @@ from tqdm.auto import tqdm
 from .errors import UsageError
 from .model import WarrantVisitModel
 from .outcomes import OUTCOMES
+from .executors import make_executor
 from .output import RunFolder
-from .results import RunResult
+from .results import RunResult, wilson_interval
 from .scenario import Scenario
 from .streams import BLOCK, Streams, block_sizes
 
@@ -29,6 +30,8 @@ DEFAULT_CHUNK = 100_000
 #: Replications whose stance trajectory is kept for fan charts.
 STANCE_SAMPLE = 20_000
 MAX_RUNS = 10**9
+#: Cap on replications when running to a precision target.
+MAX_PRECISION_RUNS = 10**7
 
 
 @dataclass
@@ -92,7 +95,8 @@ def new_seed() -> int:
     return secrets.randbits(63)
 
 
-def check_run_arguments(runs: object, seed: object, chunk_size: object) -> None:
+def check_run_arguments(runs: object, seed: object, chunk_size: object,
+                        precision: object = None) -> None:
     for name, value, low in (("runs", runs, 1), ("chunk_size", chunk_size, 1)):
         if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < low:
             raise UsageError(f"{name} must be a whole number >= {low}, got {value!r}")
@@ -102,56 +106,118 @@ def check_run_arguments(runs: object, seed: object, chunk_size: object) -> None:
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int | np.integer)
                              or seed < 0):
         raise UsageError(f"seed must be a whole number >= 0, got {seed!r}")
+    if precision is not None and (isinstance(precision, bool) or not isinstance(
+            precision, int | float) or not 0 < precision < 0.5):
+        raise UsageError(f"precision must be a half-width between 0 and 0.5, got {precision!r}",
+                         hint="e.g. --precision 0.005 for +/- half a percentage point")
 
 
-def run(scenario: Scenario, runs: int = 100_000, seed: int | None = None, *,
-        chunk_size: int = DEFAULT_CHUNK, out: str | Path | None = None,
+def precise_enough(counts: np.ndarray, precision: float) -> bool:
+    """Whether every outcome's 95% Wilson interval has half-width <= ``precision``."""
+    n = int(counts.sum())
+    return all((hi - lo) / 2 <= precision
+               for lo, hi in (wilson_interval(c, n) for c in counts))
+
+
+def run(scenario: Scenario, runs: int | None = None, seed: int | None = None, *,
+        precision: float | None = None, chunk_size: int = DEFAULT_CHUNK,
+        out: str | Path | None = None, resume: str | Path | None = None,
+        executor: str = "serial", workers: int | None = None, scheduler: str | None = None,
         progress: bool | None = None) -> RunResult:
-    """Run ``runs`` replications of ``scenario``.
+    """Run replications of ``scenario`` and return their outcome distribution.
 
     Parameters
     ----------
     scenario : Scenario
         From :func:`sim.load_scenario`.
-    runs : int
-        Number of replications (worlds).
+    runs : int, optional
+        Number of replications (worlds); with ``precision``, the most to run.
+        Defaults to 100,000, or to 10,000,000 as a cap with ``precision``.
     seed : int, optional
-        Fixes every result, whatever ``chunk_size``.  A fresh one is drawn (and
-        recorded in the result) when omitted.
+        Fixes every result, whatever the chunk size, executor or worker count.  A
+        fresh one is drawn (and recorded in the result) when omitted.
+    precision : float, optional
+        Keep adding chunks until every outcome's 95% interval half-width is at most
+        this (e.g. 0.005), or ``runs`` is reached.  Which chunk stops the run
+        depends on the seed and the chunk size only.
     chunk_size : int
         Worlds simulated together; bounds memory.  Rounded up to whole blocks of
         10,000.
     out : path, optional
         A new folder to write the results to (summary, provenance, per-replication
-        Parquet table, charts).  Nothing is written when omitted.
+        Parquet table, charts), chunk by chunk.  Nothing is written when omitted.
+    resume : path, optional
+        A folder of an interrupted run: its finished chunks are kept, the rest run.
+    executor : {"serial", "processes", "dask"}
+        Where chunks run; ``workers`` processes, ``scheduler`` a Dask address.
     progress : bool, optional
         Show a progress bar; by default it appears only on runs longer than 2 s.
     """
-    check_run_arguments(runs, seed, chunk_size)
-    seed = new_seed() if seed is None else int(seed)
-    folder = RunFolder.create(Path(out)) if out is not None else None
+    if runs is None:
+        runs = MAX_PRECISION_RUNS if precision is not None else 100_000
+    check_run_arguments(runs, seed, chunk_size, precision)
+    if resume is not None:
+        folder, seed, runs, chunk_size, precision = RunFolder.reopen(
+            Path(resume), scenario, seed, runs, chunk_size, precision)
+    else:
+        seed = new_seed() if seed is None else int(seed)
+        folder = RunFolder.create(Path(out)) if out is not None else None
+        if folder:
+            folder.start(scenario, runs, seed, chunk_size, precision)
+    plan = plan_chunks(runs, chunk_size)
     counts = np.zeros(len(OUTCOMES), dtype=np.int64)
     noncompliance = 0
     stance_parts = []
+    pool = make_executor(executor, workers, scheduler)
     bar = tqdm(total=runs, unit="runs", unit_scale=True, delay=2.0,
-               disable=progress is False, leave=False,
-               desc=scenario.id)
+               disable=progress is False, leave=False, desc=scenario.id)
     try:
-        if folder:
-            folder.start(scenario, runs, seed, chunk_size)
-        for first_block, sizes in plan_chunks(runs, chunk_size):
-            chunk = simulate_chunk(scenario, seed, first_block, sizes, with_table=bool(folder))
+        for chunk in _in_block_order(pool, plan, scenario, seed, folder):
             counts += chunk.counts
             noncompliance += chunk.noncompliance
             if chunk.stance.shape[1]:
                 stance_parts.append(chunk.stance)
-            if folder:
-                folder.write_chunk(chunk)
-            bar.update(int(sum(sizes)))
+            bar.update(int(chunk.counts.sum()))
+            if precision is not None and precise_enough(counts, precision):
+                break
     finally:
         bar.close()
+        pool.close()
     result = RunResult(scenario.id, scenario.title, seed, counts, noncompliance,
                        np.concatenate(stance_parts, axis=1), scenario.days_before_visit)
     if folder:
         folder.finish(result, scenario)
     return result
+
+
+def _in_block_order(pool, plan, scenario, seed, folder):
+    """Yield chunk results in block order, running ahead on the executor's workers.
+
+    Chunks already on disk (a resumed run) are read back, not recomputed; new
+    chunks are written as they are accepted.  Accepting in order makes the result,
+    including where a precision target stops the run, independent of the executor.
+    """
+    window = 2 * pool.workers
+    pending: dict = {}  # future -> index in plan
+    ready: dict[int, ChunkResult] = {}
+    submitted = accepted = 0
+    while accepted < len(plan):
+        while submitted < len(plan) and submitted < accepted + window:
+            first_block, sizes = plan[submitted]
+            stored = folder.read_chunk(first_block, sizes) if folder else None
+            if stored is not None:
+                ready[submitted] = stored
+            else:
+                future = pool.submit(simulate_chunk, scenario, seed, first_block, sizes,
+                                     folder is not None)
+                pending[future] = submitted
+            submitted += 1
+        while accepted not in ready:
+            for future in pool.wait_any(list(pending)):
+                index = pending.pop(future)
+                chunk = future.result()
+                if folder:
+                    folder.write_chunk(chunk)
+                ready[index] = chunk
+        yield ready.pop(accepted)
+        accepted += 1

@@ -4,6 +4,8 @@ Layout of ``DIR``::
 
     run.json             what is being run (scenario hash, seed, runs, chunking), written first
     replications/        per-replication outcomes and drawn parameters, one Parquet file per chunk
+    chunks/              per chunk: its counts and stance sample; a chunk is done when its
+                         record is there (what --resume reads)
     outcomes.png         outcome bars with 95% intervals
     stance.png           fan chart of the host's stance over time
     provenance.json      scenario hash, seed, package versions, git commit, command line
@@ -13,6 +15,7 @@ Layout of ``DIR``::
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import platform
 import subprocess
@@ -21,6 +24,7 @@ import tempfile
 from importlib import metadata
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -65,6 +69,7 @@ class RunFolder:
     def __init__(self, path: Path):
         self.path = path
         self.parts = path / "replications"
+        self.chunks = path / "chunks"  # per-chunk records: what is done, for resuming
 
     @classmethod
     def create(cls, path: Path) -> RunFolder:
@@ -75,6 +80,7 @@ class RunFolder:
         try:
             path.mkdir(parents=True, exist_ok=True)
             (path / "replications").mkdir(exist_ok=False)
+            (path / "chunks").mkdir()
         except FileExistsError:
             raise UsageError(f"another run is already writing to {path}",
                              hint="give a different --out folder") from None
@@ -83,15 +89,69 @@ class RunFolder:
                              hint="check the path and its permissions") from None
         return cls(path)
 
-    def start(self, scenario: Scenario, runs: int, seed: int, chunk_size: int) -> None:
+    def start(self, scenario: Scenario, runs: int, seed: int, chunk_size: int,
+              precision: float | None = None) -> None:
         write_json(self.path / "run.json", {
             "scenario": scenario.id, "scenario_file": scenario.file,
             "scenario_sha256": scenario.content_hash, "runs": runs, "seed": seed,
-            "chunk_size": chunk_size,
+            "chunk_size": chunk_size, "precision": precision,
         })
 
+    @classmethod
+    def reopen(cls, path: Path, scenario: Scenario, seed, runs, chunk_size, precision):
+        """Reopen an interrupted run's folder; returns it with the run's own settings."""
+        try:
+            plan = json.loads((path / "run.json").read_text())
+        except (OSError, ValueError):
+            raise UsageError(f"{path} is not a run folder that can be resumed "
+                             f"(no readable run.json)",
+                             hint="give the folder of an interrupted 'sim run'") from None
+        if (path / "summary.json").exists():
+            raise UsageError(f"the run in {path} is already complete",
+                             hint="read its summary.json, or start a new run")
+        if plan.get("scenario_sha256") != scenario.content_hash:
+            raise UsageError(f"{path} was run with a different scenario "
+                             f"({plan.get('scenario_file')}, hash {plan.get('scenario_sha256')})",
+                             hint="resume with the scenario file the run started with")
+        if seed is not None and seed != plan["seed"]:
+            raise UsageError(f"{path} was run with seed {plan['seed']}, not {seed}",
+                             hint="leave --seed out when resuming")
+        folder = cls(path)
+        folder.parts.mkdir(exist_ok=True)
+        folder.chunks.mkdir(exist_ok=True)
+        return folder, plan["seed"], plan["runs"], plan["chunk_size"], plan.get("precision")
+
+    def _names(self, first_block: int) -> tuple[Path, Path, Path]:
+        stem = f"part-{first_block:06d}"
+        return (self.parts / f"{stem}.parquet", self.chunks / f"{stem}.stance.npy",
+                self.chunks / f"{stem}.json")
+
     def write_chunk(self, chunk) -> None:
-        atomic_write_table(chunk.table, self.parts / f"part-{chunk.first_block:06d}.parquet")
+        """Table, stance sample, then the small record that marks the chunk as done."""
+        table, stance, record = self._names(chunk.first_block)
+        atomic_write_table(chunk.table, table)
+        atomic_write(stance, lambda fh: np.save(fh, chunk.stance, allow_pickle=False))
+        write_json(record, {"first_block": chunk.first_block, "rows": chunk.table.num_rows,
+                            "counts": chunk.counts.tolist(),
+                            "noncompliance": chunk.noncompliance})
+
+    def read_chunk(self, first_block: int, sizes: list[int]):
+        """A finished chunk from disk, or None if it is missing, partial or corrupt."""
+        from .engine import ChunkResult
+
+        table, stance, record = self._names(first_block)
+        try:
+            info = json.loads(record.read_text())
+            rows = pq.ParquetFile(table).metadata.num_rows
+            sample = np.load(stance, allow_pickle=False)
+            counts = np.asarray(info["counts"], dtype=np.int64)
+            if rows != sum(sizes) or info["rows"] != rows or counts.sum() != rows:
+                return None
+            if pq.read_table(table, columns=["outcome"]).num_rows != rows:
+                return None
+        except (OSError, ValueError, KeyError, TypeError, pa.ArrowException):
+            return None
+        return ChunkResult(first_block, counts, int(info["noncompliance"]), sample, None)
 
     def finish(self, result: RunResult, scenario: Scenario) -> None:
         import matplotlib
@@ -122,14 +182,21 @@ class RunFolder:
         write_json(self.path / "summary.json", result.summary())
 
 
-def atomic_write_table(table: pa.Table, path: Path) -> None:
-    """Write a Parquet file atomically (temporary file, then rename)."""
+def atomic_write(path: Path, write) -> None:
+    """Call ``write(binary file)`` on a temporary file, then rename it to ``path``."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
     try:
-        pq.write_table(table, tmp, compression="zstd")
+        with os.fdopen(fd, "wb") as fh:
+            write(fh)
+            fh.flush()
+            os.fsync(fh.fileno())
         os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def atomic_write_table(table: pa.Table, path: Path) -> None:
+    """Write a Parquet file atomically."""
+    atomic_write(path, lambda fh: pq.write_table(table, fh, compression="zstd"))

@@ -19,7 +19,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
-from types import MappingProxyType
 
 import numpy as np
 import yaml
@@ -45,6 +44,25 @@ PARAM_META = {"source", "assumption", "note"}
 
 
 # --------------------------------------------------------------------------- public objects
+
+class ReadOnly(Mapping):
+    """A read-only mapping that, unlike ``MappingProxyType``, can be pickled to workers."""
+
+    def __init__(self, data: dict):
+        self._data = dict(data)
+
+    def __getitem__(self, key):
+        return self._data[key]
+
+    def __iter__(self):
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __repr__(self) -> str:
+        return f"ReadOnly({self._data!r})"
+
 
 @dataclass(frozen=True)
 class Parameter:
@@ -174,7 +192,7 @@ class Scenario:
         # a parameter made fixed can no longer be correlated with anything
         correlations = tuple(c for c in self.correlations
                              if params[c.a].uncertain and params[c.b].uncertain)
-        return replace(self, parameters=MappingProxyType(params), changes=changes,
+        return replace(self, parameters=ReadOnly(params), changes=changes,
                        content=content, correlations=correlations)
 
     @property
@@ -547,7 +565,7 @@ def _build(doc: dict, origin: dict[str, str], chain, wdoc: dict, wname: str) -> 
                            if f != origin[""] and p not in ("", "id", "title", "description")))
     return Scenario(
         id=scenario_id, title=title, forecast_date=forecast_date, file=name,
-        actors=actors, parameters=MappingProxyType(params), correlations=correlations,
+        actors=actors, parameters=ReadOnly(params), correlations=correlations,
         resolution=resolution,
         base=chain[1][0] if len(chain) > 1 else None,
         changes=changes,
