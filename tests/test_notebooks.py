@@ -30,13 +30,12 @@ def test_there_are_notebooks():
 
 @pytest.mark.notebook
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=_id)
-def test_notebook_runs_top_to_bottom(path, monkeypatch):
+def test_notebook_runs_top_to_bottom(path):
     from nbclient import NotebookClient
 
     nb = nbformat.read(path, as_version=4)
     # a tracer cell: which interpreter the kernel ran, so the test knows it tested this venv
     nb.cells.append(nbformat.v4.new_code_cell("import sys; print(sys.executable, end='')"))
-    monkeypatch.setenv("SIM_NOTEBOOK_RUNS", str(RUNS))
     client = NotebookClient(nb, kernel_name="python3", timeout=CELL_TIMEOUT,
                             resources={"metadata": {"path": str(NOTEBOOK_DIR)}})
     client.execute(env={**os.environ, "SIM_NOTEBOOK_RUNS": str(RUNS)})
