@@ -54,6 +54,31 @@ def _half_width(text: str) -> float:
     return value
 
 
+def _add_run_options(p, runs: int) -> None:
+    """Options shared by the commands that run many scenarios."""
+    p.add_argument("--runs", type=_positive_int, default=runs,
+                   help=f"replications per scenario or point (default {runs:,})")
+    p.add_argument("--seed", type=_seed, default=None,
+                   help="fixes every result (default: a fresh seed, printed and recorded)")
+    p.add_argument("--out", type=Path, default=None, help="new folder for the table and chart")
+    p.add_argument("--executor", choices=("serial", "processes", "dask"), default="serial",
+                   help="where the work runs (default serial)")
+    p.add_argument("--workers", type=_positive_int, default=None,
+                   help="processes or Dask workers (default: the local cores)")
+    p.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                   help="address of an existing Dask scheduler (with --executor dask)")
+
+
+def _analysis_folder(args, name: str) -> Path:
+    """A new folder for an analysis' outputs (never one that holds something)."""
+    from .engine import new_seed
+    from .output import new_folder
+
+    if args.seed is None:
+        args.seed = new_seed()
+    return new_folder(args.out or Path("results") / name / f"seed{args.seed}")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m sim",
                      description="Forecast the outcome of a visit by a person wanted by the ICC.")
@@ -86,6 +111,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scheduler", default=None, metavar="ADDRESS",
                    help="address of an existing Dask scheduler (with --executor dask)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    p = sub.add_parser("compare", help="compare scenarios on common random numbers")
+    p.add_argument("base", type=Path, metavar="BASE")
+    p.add_argument("others", type=Path, nargs="+", metavar="OTHER")
+    _add_run_options(p, runs=100_000)
     return parser
 
 
@@ -135,7 +165,24 @@ def _run(args) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"validate": _validate, "run": _run}
+def _compare(args) -> int:
+    from .analysis.compare import compare
+    from .output import save_chart
+    from .scenario import load_scenario
+
+    base = load_scenario(args.base)
+    others = [load_scenario(p) for p in args.others]
+    out = _analysis_folder(args, f"compare-{base.id}")
+    comparison = compare(base, others, runs=args.runs, seed=args.seed,
+                         executor=args.executor, workers=args.workers, scheduler=args.scheduler)
+    print(comparison.table())
+    comparison.frame().to_csv(out / "comparison.csv", index=False)
+    save_chart(comparison.plot(), out / "comparison.png")
+    print(f"\nwrote {out}/ (comparison.csv, comparison.png)")
+    return EXIT_OK
+
+
+COMMANDS = {"validate": _validate, "run": _run, "compare": _compare}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -152,6 +199,9 @@ def main(argv: list[str] | None = None) -> int:
         if exc.hint:
             print(f"hint: {exc.hint}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except BrokenPipeError:  # output piped into e.g. `head`: not an error of ours
+        sys.stderr.close()
+        return EXIT_OK
     except KeyboardInterrupt:
         print("\ninterrupted: no summary was written; finished chunks are kept: continue with "
               "'python -m sim run SCENARIO --resume DIR'", file=sys.stderr)

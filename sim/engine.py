@@ -43,6 +43,7 @@ class ChunkResult:
     noncompliance: int
     stance: np.ndarray  # (days + 1, k) for its replications with index < STANCE_SAMPLE
     table: pa.Table | None
+    outcomes: np.ndarray | None = None  # each world's outcome code, when asked for
 
 
 def plan_chunks(runs: int, chunk_size: int) -> list[tuple[int, list[int]]]:
@@ -53,7 +54,7 @@ def plan_chunks(runs: int, chunk_size: int) -> list[tuple[int, list[int]]]:
 
 
 def simulate_chunk(scenario: Scenario, seed: int, first_block: int, sizes: list[int],
-                   with_table: bool = True) -> ChunkResult:
+                   with_table: bool = True, with_outcomes: bool = False) -> ChunkResult:
     """Simulate blocks ``first_block ..`` of the run seeded by ``seed``; a pure function."""
     streams = Streams.for_range(seed, first_block, sizes)
     model = WarrantVisitModel(scenario, streams).run_to_end()
@@ -72,7 +73,8 @@ def simulate_chunk(scenario: Scenario, seed: int, first_block: int, sizes: list[
             columns[path] = pa.array(np.asarray(model.values[path], dtype=np.float32))
         table = pa.table(columns)
     result = ChunkResult(first_block, counts, int(model.noncompliance.sum()),
-                         model.stance_path[:, :keep].copy(), table)
+                         model.stance_path[:, :keep].copy(), table,
+                         model.outcome.copy() if with_outcomes else None)
     release(model)
     return result
 

@@ -63,6 +63,28 @@ def git_commit() -> str | None:
     return head + ("-dirty" if dirty else "")
 
 
+def new_folder(path: Path) -> Path:
+    """Create a new, empty output folder; refuse one that is a file or holds something."""
+    if path.exists() and (not path.is_dir() or any(path.iterdir())):
+        what = "a file" if not path.is_dir() else "a folder that is not empty"
+        raise UsageError(f"output path {path} is {what}",
+                         hint="give a new folder with --out, or leave --out out")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"cannot create output folder {path}: {exc.strerror}",
+                         hint="check the path and its permissions") from None
+    return path
+
+
+def save_chart(ax, path: Path) -> None:
+    """Save the figure of ``ax`` to ``path`` (PNG) and free it."""
+    import matplotlib.pyplot as plt
+
+    ax.figure.savefig(path, dpi=120, bbox_inches="tight")
+    plt.close(ax.figure)
+
+
 class RunFolder:
     """Writes one run's folder; never into a folder that already holds something."""
 
@@ -73,20 +95,13 @@ class RunFolder:
 
     @classmethod
     def create(cls, path: Path) -> RunFolder:
-        if path.exists() and (not path.is_dir() or any(path.iterdir())):
-            what = "a file" if not path.is_dir() else "a folder that is not empty"
-            raise UsageError(f"output path {path} is {what}",
-                             hint="give a new folder with --out, or leave --out out")
+        new_folder(path)
         try:
-            path.mkdir(parents=True, exist_ok=True)
-            (path / "replications").mkdir(exist_ok=False)
+            (path / "replications").mkdir(exist_ok=False)  # the claim: one run per folder
             (path / "chunks").mkdir()
         except FileExistsError:
             raise UsageError(f"another run is already writing to {path}",
                              hint="give a different --out folder") from None
-        except OSError as exc:
-            raise UsageError(f"cannot create output folder {path}: {exc.strerror}",
-                             hint="check the path and its permissions") from None
         return cls(path)
 
     def start(self, scenario: Scenario, runs: int, seed: int, chunk_size: int,
@@ -154,17 +169,10 @@ class RunFolder:
         return ChunkResult(first_block, counts, int(info["noncompliance"]), sample, None)
 
     def finish(self, result: RunResult, scenario: Scenario) -> None:
-        import matplotlib
-
-        matplotlib.use("Agg")  # files only; works without a display
-        import matplotlib.pyplot as plt
-
         from .plots import outcome_bars, stance_fan
 
         for name, draw in (("outcomes.png", outcome_bars), ("stance.png", stance_fan)):
-            ax = draw(result)
-            ax.figure.savefig(self.path / name, dpi=120, bbox_inches="tight")
-            plt.close(ax.figure)
+            save_chart(draw(result), self.path / name)
         result.folder = self.path
         result.provenance = {
             "scenario": scenario.id,

@@ -75,3 +75,32 @@ def _percent():
     from matplotlib.ticker import PercentFormatter
 
     return PercentFormatter(1.0, decimals=0)
+
+
+def comparison_chart(comparison, ax=None):
+    """Each scenario's change from the base in every outcome's probability, with 95% intervals.
+
+    Differences come from paired worlds (common random numbers), so small shifts
+    are resolved; one row per scenario, one colour per outcome.
+    """
+    others = comparison.results[1:]
+    ax = _axes(ax, size=(8, 1.2 + 0.6 * len(others)))
+    offsets = np.linspace(-0.27, 0.27, len(OUTCOMES))
+    for j, o in enumerate(OUTCOMES):
+        d = comparison.differences[1:, j]
+        y = np.arange(len(others)) + offsets[j]
+        ax.errorbar(d[:, 0], y, xerr=[d[:, 0] - d[:, 1], d[:, 2] - d[:, 0]], fmt="o",
+                    color=COLOURS[o], capsize=2, markersize=5,
+                    label=LABELS[o].replace("\n", " "))
+    ax.axvline(0, color="#555555", linewidth=1)
+    ax.set_yticks(range(len(others)), [r.scenario_id for r in others])
+    ax.invert_yaxis()
+    ax.xaxis.set_major_formatter(_percent())
+    ax.set_xlabel(f"Change in probability from {comparison.base.scenario_id} "
+                  "(percentage points, 95% interval)")
+    ax.legend(frameon=False, fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    ax.set_title(f"Scenario comparison on common random numbers\n"
+                 f"{comparison.base.runs:,} runs each (seed {comparison.base.seed})", fontsize=10)
+    ax.grid(axis="x", color="#dddddd", linewidth=0.6)
+    ax.spines[["top", "right"]].set_visible(False)
+    return ax

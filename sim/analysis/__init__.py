@@ -1,0 +1,1 @@
+"""Analyses built on the engine: comparison, sweeps, sensitivity, calibration, backtest."""
