@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from .errors import ScenarioError, SimError
+from .outcomes import OUTCOMES
 
 EXIT_OK, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 2, 130
 DEFAULT_PRECISION = 0.005
@@ -116,6 +117,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("base", type=Path, metavar="BASE")
     p.add_argument("others", type=Path, nargs="+", metavar="OTHER")
     _add_run_options(p, runs=100_000)
+
+    p = sub.add_parser("sweep", help="outcome probabilities across parameter values")
+    p.add_argument("scenario", type=Path, metavar="SCENARIO")
+    p.add_argument("--vary", action="append", required=True, metavar="KEY=LOW:HIGH:STEPS",
+                   help="a parameter by key path and its range; repeat for a second one")
+    p.add_argument("--samples", type=_positive_int, default=None,
+                   help="Latin hypercube points instead of a grid")
+    _add_run_options(p, runs=20_000)
     return parser
 
 
@@ -182,7 +191,33 @@ def _compare(args) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"validate": _validate, "run": _run, "compare": _compare}
+def _sweep(args) -> int:
+    from .analysis.sweep import Axis, sweep
+    from .output import save_chart
+    from .scenario import load_scenario
+
+    scenario = load_scenario(args.scenario)
+    axes = [Axis.parse(text) for text in args.vary]
+    out = _analysis_folder(args, f"sweep-{scenario.id}")
+    result = sweep(scenario, axes, runs=args.runs, seed=args.seed, samples=args.samples,
+                   executor=args.executor, workers=args.workers, scheduler=args.scheduler)
+    frame = result.frame()
+    frame.to_csv(out / "sweep.csv", index=False)
+    wide = frame.pivot_table(index=[a.key for a in axes], columns="outcome",
+                             values="probability")[list(OUTCOMES)]
+    print(f"{scenario.title}: {len(result.points)} points x {result.runs:,} runs "
+          f"(seed {result.seed})")
+    print(wide.round(4).to_string())
+    if len(axes) == 1:
+        save_chart(result.plot(), out / "sweep.png")
+    else:
+        for o in OUTCOMES:
+            save_chart(result.plot(outcome=o), out / f"sweep_{o}.png")
+    print(f"\nwrote {out}/ (sweep.csv and charts)")
+    return EXIT_OK
+
+
+COMMANDS = {"validate": _validate, "run": _run, "compare": _compare, "sweep": _sweep}
 
 
 def main(argv: list[str] | None = None) -> int:

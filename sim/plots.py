@@ -104,3 +104,46 @@ def comparison_chart(comparison, ax=None):
     ax.grid(axis="x", color="#dddddd", linewidth=0.6)
     ax.spines[["top", "right"]].set_visible(False)
     return ax
+
+
+def sweep_lines(sweep, ax=None):
+    """Each outcome's probability against one swept parameter, with 95% bands."""
+    ax = _axes(ax)
+    frame = sweep.frame()
+    key = sweep.axes[0].key
+    for o in OUTCOMES:
+        f = frame[frame.outcome == o].sort_values(key)
+        ax.plot(f[key], f.probability, color=COLOURS[o], label=LABELS[o].replace("\n", " "),
+                linewidth=2)
+        ax.fill_between(f[key], f.ci95_low, f.ci95_high, color=COLOURS[o], alpha=0.2,
+                        linewidth=0)
+    ax.set_xlabel(key)
+    ax.set_ylabel("Probability")
+    ax.set_ylim(0, 1)
+    ax.yaxis.set_major_formatter(_percent())
+    ax.legend(frameon=False, fontsize=8)
+    ax.set_title(f"{sweep.title}: sweep of {key.split('.')[-1]}\n"
+                 f"{sweep.runs:,} runs per point (seed {sweep.seed})", fontsize=10)
+    ax.spines[["top", "right"]].set_visible(False)
+    return ax
+
+
+def sweep_heatmap(sweep, outcome: str = "hosted_no_arrest", ax=None):
+    """Probability of ``outcome`` over two swept parameters (a grid or scattered points)."""
+    ax = _axes(ax, size=(6, 5))
+    x, y = sweep.points[:, 0], sweep.points[:, 1]
+    p = sweep.counts[:, OUTCOMES.index(outcome)] / sweep.counts.sum(axis=1)
+    xs, ys = np.unique(x), np.unique(y)
+    if len(xs) * len(ys) == len(p):  # a full grid: draw cells
+        grid = np.full((len(ys), len(xs)), np.nan)
+        grid[np.searchsorted(ys, y), np.searchsorted(xs, x)] = p
+        mesh = ax.pcolormesh(xs, ys, grid, shading="nearest", cmap="viridis", vmin=0, vmax=1)
+    else:  # Latin hypercube: colour the points
+        mesh = ax.scatter(x, y, c=p, cmap="viridis", vmin=0, vmax=1, s=30)
+    bar = ax.figure.colorbar(mesh, ax=ax)
+    bar.set_label(f"P({LABELS[outcome].replace(chr(10), ' ')})")
+    ax.set_xlabel(sweep.axes[0].key)
+    ax.set_ylabel(sweep.axes[1].key)
+    ax.set_title(f"{sweep.title}\n{LABELS[outcome].replace(chr(10), ' ')}: "
+                 f"{sweep.runs:,} runs per point (seed {sweep.seed})", fontsize=10)
+    return ax
