@@ -125,6 +125,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--samples", type=_positive_int, default=None,
                    help="Latin hypercube points instead of a grid")
     _add_run_options(p, runs=20_000)
+
+    p = sub.add_parser("sensitivity", help="Sobol or Morris indices of the uncertain parameters")
+    p.add_argument("scenario", type=Path, metavar="SCENARIO")
+    p.add_argument("--method", choices=("sobol", "morris"), default="sobol")
+    p.add_argument("--samples", type=_positive_int, default=128,
+                   help="SALib base sample size N (default 128; a power of two for Sobol)")
+    p.add_argument("--runs-per-point", type=_positive_int, default=500,
+                   help="worlds per design point (default 500)")
+    p.add_argument("--seed", type=_seed, default=None)
+    p.add_argument("--out", type=Path, default=None, help="new folder for the table and charts")
     return parser
 
 
@@ -217,7 +227,31 @@ def _sweep(args) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"validate": _validate, "run": _run, "compare": _compare, "sweep": _sweep}
+def _sensitivity(args) -> int:
+    from .analysis.sensitivity import sensitivity
+    from .output import save_chart
+    from .scenario import load_scenario
+
+    scenario = load_scenario(args.scenario)
+    out = _analysis_folder(args, f"sensitivity-{scenario.id}")
+    result = sensitivity(scenario, method=args.method, samples=args.samples,
+                         runs_per_point=args.runs_per_point, seed=args.seed)
+    frame = result.frame()
+    frame.to_csv(out / "sensitivity.csv", index=False)
+    key = "ST" if args.method == "sobol" else "mu_star"
+    wide = frame.pivot_table(index="parameter", columns="outcome", values=key)
+    wide = wide.reindex(columns=list(OUTCOMES)).sort_values("hosted_no_arrest", ascending=False)
+    print(f"{scenario.title}: {args.method} indices ({key}), {result.points:,} points x "
+          f"{result.runs_per_point:,} runs (seed {result.seed})")
+    print(wide.round(3).to_string())
+    for o in OUTCOMES:
+        save_chart(result.plot(outcome=o), out / f"tornado_{o}.png")
+    print(f"\nwrote {out}/ (sensitivity.csv, tornado_<outcome>.png)")
+    return EXIT_OK
+
+
+COMMANDS = {"validate": _validate, "run": _run, "compare": _compare, "sweep": _sweep,
+            "sensitivity": _sensitivity}
 
 
 def main(argv: list[str] | None = None) -> int:

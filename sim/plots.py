@@ -147,3 +147,36 @@ def sweep_heatmap(sweep, outcome: str = "hosted_no_arrest", ax=None):
     ax.set_title(f"{sweep.title}\n{LABELS[outcome].replace(chr(10), ' ')}: "
                  f"{sweep.runs:,} runs per point (seed {sweep.seed})", fontsize=10)
     return ax
+
+
+def tornado(sensitivity, outcome: str = "hosted_no_arrest", ax=None, top: int = 15):
+    """Horizontal bars of each parameter's sensitivity index for one outcome, largest first.
+
+    Sobol: total-order index (light) with the first-order index (dark) inside it;
+    Morris: mu*.  Whiskers are SALib's 95% confidence intervals.
+    """
+    frame = sensitivity.indices
+    f = frame[frame.outcome == outcome].copy()
+    key, conf = ("ST", "ST_conf") if sensitivity.method == "sobol" else ("mu_star",
+                                                                          "mu_star_conf")
+    f = f.dropna(subset=[key]).sort_values(key, ascending=False).head(top)
+    ax = _axes(ax, size=(8, 1 + 0.35 * max(len(f), 1)))
+    y = np.arange(len(f))
+    labels = [p.replace("actors.", "").replace(".params.", ".").replace(".ties.", " > ")
+              for p in f.parameter]
+    colour = COLOURS[outcome]
+    ax.barh(y, f[key], xerr=f[conf], color=colour, alpha=0.45, capsize=2,
+            label="total order" if sensitivity.method == "sobol" else "mu*")
+    if sensitivity.method == "sobol":
+        ax.barh(y, f["S1"].clip(lower=0), height=0.45, color=colour, label="first order")
+    ax.set_yticks(y, labels, fontsize=8)
+    ax.invert_yaxis()
+    ax.axvline(0, color="#555555", linewidth=0.8)
+    ax.set_xlabel("Sobol index" if sensitivity.method == "sobol"
+                  else "Morris mu* (change in probability)")
+    ax.legend(frameon=False, fontsize=8, loc="lower right")
+    ax.set_title(f"{sensitivity.title}: what drives P({LABELS[outcome].replace(chr(10), ' ')})\n"
+                 f"{sensitivity.method}, {sensitivity.points:,} points x "
+                 f"{sensitivity.runs_per_point:,} runs (seed {sensitivity.seed})", fontsize=10)
+    ax.spines[["top", "right"]].set_visible(False)
+    return ax

@@ -540,9 +540,12 @@ def _build(doc: dict, origin: dict[str, str], chain, wdoc: dict, wname: str) -> 
 
     # the shipped (or given) weights, then the scenario's own overrides of some of them
     wcheck = _Checker({"": wname})
-    wcheck.keys(wdoc, "", {"weights", "description", "calibration"}, ("weights",))
+    wcheck.keys(wdoc, "", {"weights", "description", "calibration", "correlations"},
+                ("weights",))
     wparams: dict[str, Parameter] = {}
     wcheck.parameters(wdoc.get("weights"), "weights", cat.WEIGHT_PARAMS, wparams)
+    # a calibration's joint uncertainty: correlations between fitted weights
+    wcorrelations = _correlations(wdoc.get("correlations"), wcheck, wparams)
     check.problems.extend(wcheck.problems)
     own = doc.get("weights")
     if own is not None and check.mapping(own, "weights") is not None:
@@ -556,6 +559,9 @@ def _build(doc: dict, origin: dict[str, str], chain, wdoc: dict, wname: str) -> 
 
     actors = _actors(doc.get("actors"), check, params)
     correlations = _correlations(doc.get("correlations"), check, params)
+    # a weight the scenario sets itself leaves the weights file's correlations
+    overridden = {f"weights.{name}" for name in own} if isinstance(own, dict) else set()
+    correlations += tuple(c for c in wcorrelations if not {c.a, c.b} & overridden)
     resolution = _resolution(doc.get("resolution"), check)
     if check.problems:
         raise ScenarioError(check.problems)
