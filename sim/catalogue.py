@@ -118,7 +118,8 @@ ROLE_PARAMS: dict[str, dict[str, Spec]] = {
 
 #: Parameters of the host's tie to the visitor (``actors.<host>.ties.<visitor>``).
 TIE_PARAMS: dict[str, Spec] = {
-    "fuel_import_share": share("Share of the host's fuel (petroleum products) bought from the visitor."),
+    "fuel_import_share": share(
+        "Share of the host's fuel (petroleum products) bought from the visitor."),
     "electricity_import_share": share("Share of the host's electricity imported from the visitor."),
     "trade_share": share("The visitor's share of the host's foreign trade."),
     "pipeline_prospect": share(

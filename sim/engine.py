@@ -18,9 +18,9 @@ import pyarrow as pa
 from tqdm.auto import tqdm
 
 from .errors import UsageError
+from .executors import make_executor
 from .model import WarrantVisitModel
 from .outcomes import OUTCOMES
-from .executors import make_executor
 from .output import RunFolder
 from .results import RunResult, wilson_interval
 from .scenario import Scenario

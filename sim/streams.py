@@ -51,7 +51,7 @@ class Streams:
 
     @classmethod
     def for_range(cls, seed: int, first_block: int, sizes: list[int]) -> Streams:
-        """Streams for blocks ``first_block, first_block + 1, ...`` of the run seeded by ``seed``."""
+        """Streams for blocks ``first_block, first_block + 1, ...`` of the run ``seed``."""
         seeds = [block_seed(seed, first_block + i) for i in range(len(sizes))]
         return cls(seeds, sizes)
 

@@ -10,11 +10,10 @@ import time
 
 import numpy as np
 import pytest
+from conftest import BASELINE, ROOT
 
 import sim
 from sim.engine import precise_enough
-
-from conftest import BASELINE, ROOT
 
 
 @pytest.mark.slow

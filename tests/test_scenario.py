@@ -118,7 +118,7 @@ def test_yaml_tags_that_construct_objects_are_refused(tmp_path):
 
 def test_counterfactual_overrides_only_what_it_names(tmp_path, baseline):
     cf = tmp_path / "cf.yaml"
-    (tmp_path / "base.yaml").write_text((baseline.file and open(baseline.file).read()))
+    (tmp_path / "base.yaml").write_text(open(baseline.file).read())
     cf.write_text(
         "base: base.yaml\nid: cf\ntitle: Pipeline signed\nrationale: because\n"
         "overrides:\n  actors:\n    mongolia:\n      ties:\n        russia:\n"

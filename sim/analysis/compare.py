@@ -75,7 +75,7 @@ class Comparison:
         return pd.DataFrame(rows)
 
     def table(self) -> str:
-        """Probabilities per scenario; below each, the change from the base +/- its 95% half-width."""
+        """Probabilities per scenario; below each, its change from the base +/- 95% half-width."""
         lines = [f"common random numbers: {self.base.runs:,} runs each, seed {self.base.seed}; "
                  f"changes against {self.base.scenario_id}",
                  f"{'scenario':<36}" + "".join(f"{o:>22}" for o in OUTCOMES)]
