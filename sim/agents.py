@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import mesa
 import numpy as np
-from scipy.special import expit
+from scipy.special import expit, logit
 
 from . import catalogue as cat
 from .outcomes import ARREST, CANCELLED, HOSTED, LEFT_EARLY, PENDING
@@ -159,8 +159,9 @@ class VisitingState(Actor):
         self.awareness = self.param("warrant_awareness")
         # the visitor's persistent misreading of the host, one per world
         self.misreading = w["perception_sd"] * model.streams.normal()
-        self.accepted_risk = expit(np.log(w["risk_tolerance"] / (1.0 - w["risk_tolerance"]))
-                                   + w["visit_value_weight"] * self.param("visit_value"))
+        with np.errstate(divide="ignore"):  # a tolerance of 0 is logit -inf: never accepted
+            self.accepted_risk = expit(logit(w["risk_tolerance"])
+                                       + w["visit_value_weight"] * self.param("visit_value"))
         self.perceived_risk = np.zeros(model.streams.n)
 
     def respond(self):

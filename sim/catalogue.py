@@ -132,8 +132,10 @@ TIE_PARAMS: dict[str, Spec] = {
 }
 
 TIMELINE_PARAMS: dict[str, Spec] = {
-    "days_before_visit": Spec(1, 365, "Days from the forecast date to the visitor's arrival.",
-                              integer=True),
+    "days_before_visit": Spec(
+        1, 365, "Days of build-up simulated before the visitor's arrival: from the "
+        "announcement of the visit (or the forecast date, if later) to arrival. Parameters "
+        "carry what was known at the forecast date.", integer=True),
     "visit_days": Spec(1, 60, "Planned length of the visit in days.", integer=True),
 }
 

@@ -1,7 +1,8 @@
 """Command line: ``python -m sim COMMAND ...``.
 
 It parses arguments, calls the Python API, prints, and exits with a code:
-0 success, 2 bad input (a scenario, an argument, an output path), 130 interrupted.
+0 success, 2 bad input (a scenario, an argument, an output path), 3 results could not
+be written (disk full, folder removed), 130 interrupted.
 Bad input never shows a traceback.
 """
 
@@ -11,10 +12,10 @@ import argparse
 import sys
 from pathlib import Path
 
-from .errors import ScenarioError, SimError
+from .errors import OutputError, ScenarioError, SimError
 from .outcomes import OUTCOMES
 
-EXIT_OK, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 2, 130
+EXIT_OK, EXIT_BAD_INPUT, EXIT_OUTPUT, EXIT_INTERRUPTED = 0, 2, 3, 130
 DEFAULT_PRECISION = 0.005
 
 
@@ -25,34 +26,24 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_BAD_INPUT, f"error: {message}\nhint: run '{self.prog} --help' for usage\n")
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text.replace("_", ""))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {value}")
-    return value
+def _checked(convert, ok, expected: str):
+    """An argparse type: ``convert`` the text, then require ``ok(value)``."""
+
+    def parse(text: str):
+        try:
+            value = convert(text.replace("_", ""))
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
+        if not ok(value):
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {text}")
+        return value
+
+    return parse
 
 
-def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a seed >= 0, got {value}")
-    return value
-
-
-def _half_width(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not 0 < value < 0.5:
-        raise argparse.ArgumentTypeError(f"expected a half-width between 0 and 0.5, got {text}")
-    return value
+_positive_int = _checked(int, lambda v: v >= 1, "a whole number >= 1")
+_seed = _checked(int, lambda v: v >= 0, "a whole number >= 0 as the seed")
+_half_width = _checked(float, lambda v: 0 < v < 0.5, "a half-width between 0 and 0.5")
 
 
 def _add_run_options(p, runs: int) -> None:
@@ -133,9 +124,50 @@ def build_parser() -> argparse.ArgumentParser:
                    help="SALib base sample size N (default 128; a power of two for Sobol)")
     p.add_argument("--runs-per-point", type=_positive_int, default=500,
                    help="worlds per design point (default 500)")
+    p.add_argument("--include-weights", action="store_true",
+                   help="also analyse the behavioural weights that are uncertain (calibrated)")
     p.add_argument("--seed", type=_seed, default=None)
     p.add_argument("--out", type=Path, default=None, help="new folder for the table and charts")
+
+    p = sub.add_parser("calibrate", help="fit the behavioural weights to the resolved cases")
+    p.add_argument("cases", type=Path, metavar="CASES_DIR")
+    p.add_argument("--out", type=Path, default=Path("results/calibration/weights.yaml"),
+                   help="weights file to write (default results/calibration/weights.yaml; "
+                        "sim/data/weights.yaml ships it)")
+    _add_calibration_options(p)
+
+    p = sub.add_parser("backtest", help="score forecasts of the resolved cases (Brier, log)")
+    p.add_argument("cases", type=Path, metavar="CASES_DIR")
+    p.add_argument("--loo", action="store_true",
+                   help="recalibrate without each case before scoring it (leave-one-out)")
+    p.add_argument("--out", type=Path, default=None,
+                   help="folder for backtest.json and charts (default results/backtest/...)")
+    p.add_argument("--weights", type=Path, default=None,
+                   help="weights file for in-sample forecasts (default: the shipped one)")
+    p.add_argument("--forecast-runs", type=_positive_int, default=20_000,
+                   help="replications of each case's forecast (default 20,000)")
+    p.add_argument("--executor", choices=("serial", "processes", "dask"), default="serial",
+                   help="where the leave-one-out folds run (default serial)")
+    p.add_argument("--workers", type=_positive_int, default=None,
+                   help="processes or Dask workers (default: the local cores)")
+    _add_calibration_options(p)
     return parser
+
+
+def _add_calibration_options(p) -> None:
+    from .analysis.calibration import DEFAULT_MAX_EVALS, DEFAULT_RUNS, DEFAULT_SEED, FITTED
+
+    p.add_argument("--runs", type=_positive_int, default=DEFAULT_RUNS,
+                   help=f"worlds per case and candidate (default {DEFAULT_RUNS:,})")
+    p.add_argument("--seed", type=_seed, default=DEFAULT_SEED,
+                   help=f"the calibration's common random numbers (default {DEFAULT_SEED})")
+    p.add_argument("--max-evals", type=_positive_int, default=DEFAULT_MAX_EVALS,
+                   help=f"cap on likelihood evaluations per fit (default {DEFAULT_MAX_EVALS})")
+    p.add_argument("--prior", type=Path, default=None,
+                   help="prior weights file the fit starts from (default: the shipped prior)")
+    p.add_argument("--fit", default=",".join(FITTED), metavar="W1,W2,...",
+                   help=f"weights to fit (default {','.join(FITTED)})")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
 def _validate(args) -> int:
@@ -235,7 +267,8 @@ def _sensitivity(args) -> int:
     scenario = load_scenario(args.scenario)
     out = _analysis_folder(args, f"sensitivity-{scenario.id}")
     result = sensitivity(scenario, method=args.method, samples=args.samples,
-                         runs_per_point=args.runs_per_point, seed=args.seed)
+                         runs_per_point=args.runs_per_point, seed=args.seed,
+                         include_weights=args.include_weights)
     frame = result.frame()
     frame.to_csv(out / "sensitivity.csv", index=False)
     key = "ST" if args.method == "sobol" else "mu_star"
@@ -250,8 +283,44 @@ def _sensitivity(args) -> int:
     return EXIT_OK
 
 
+def _calibrate(args) -> int:
+    from .analysis.calibration import calibrate
+
+    fit = calibrate(args.cases, prior=args.prior, fitted=_names(args.fit), runs=args.runs,
+                    seed=args.seed, max_evals=args.max_evals,
+                    progress=False if args.quiet else None)
+    path = fit.write(args.out)
+    print(fit.table())
+    print(f"\nwrote {path}")
+    return EXIT_OK
+
+
+def _backtest(args) -> int:
+    import time
+
+    from .analysis import backtest as bt
+    from .analysis.calibration import case_files
+
+    case_files(args.cases)  # a clear error before anything else
+    out = args.out or Path("results") / "backtest" / ("loo" if args.loo else "in_sample")
+    start = time.perf_counter()
+    doc = bt.backtest(args.cases, loo=args.loo, out=out, weights=args.weights,
+                      prior=args.prior, fitted=_names(args.fit), runs=args.runs,
+                      seed=args.seed, max_evals=args.max_evals,
+                      forecast_runs=args.forecast_runs, executor=args.executor,
+                      workers=args.workers, progress=False if args.quiet else None)
+    print(bt.table(doc))
+    print(f"({time.perf_counter() - start:.0f} s)")
+    print(f"\nwrote {out}/ (backtest.json, reliability.png, cases.png)")
+    return EXIT_OK
+
+
+def _names(text: str) -> tuple[str, ...]:
+    return tuple(n.strip() for n in text.split(",") if n.strip())
+
+
 COMMANDS = {"validate": _validate, "run": _run, "compare": _compare, "sweep": _sweep,
-            "sensitivity": _sensitivity}
+            "sensitivity": _sensitivity, "calibrate": _calibrate, "backtest": _backtest}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -267,7 +336,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         if exc.hint:
             print(f"hint: {exc.hint}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return EXIT_OUTPUT if isinstance(exc, OutputError) else EXIT_BAD_INPUT
     except BrokenPipeError:  # output piped into e.g. `head`: not an error of ours
         sys.stderr.close()
         return EXIT_OK

@@ -119,7 +119,7 @@ def problems(kind: object, args: dict[str, object]) -> list[tuple[str, object, s
         Empty when the definition is valid.  ``key`` names the offending
         argument (``"dist"`` for the kind itself).
     """
-    if kind not in KINDS:
+    if not isinstance(kind, str) or kind not in KINDS:
         return [("dist", kind, f"one of {', '.join(KINDS)}")]
     found: list[tuple[str, object, str]] = []
     for name in KINDS[kind]:

@@ -30,6 +30,8 @@ DEFAULT_CHUNK = 100_000
 #: Replications whose stance trajectory is kept for fan charts.
 STANCE_SAMPLE = 20_000
 MAX_RUNS = 10**9
+#: Largest chunk: about 1 GiB of working memory.
+MAX_CHUNK = 1_000_000
 #: Cap on replications when running to a precision target.
 MAX_PRECISION_RUNS = 10**7
 
@@ -102,6 +104,9 @@ def check_run_arguments(runs: object, seed: object, chunk_size: object,
     for name, value, low in (("runs", runs, 1), ("chunk_size", chunk_size, 1)):
         if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < low:
             raise UsageError(f"{name} must be a whole number >= {low}, got {value!r}")
+    if chunk_size > MAX_CHUNK:
+        raise UsageError(f"chunk_size must be at most {MAX_CHUNK:,}, got {chunk_size:,}",
+                         hint="a larger chunk only uses more memory; it is not faster")
     if runs > MAX_RUNS:
         raise UsageError(f"runs must be at most {MAX_RUNS:,}, got {runs:,}",
                          hint="split the run, or use --precision to stop when precise enough")

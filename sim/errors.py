@@ -57,3 +57,15 @@ class UsageError(SimError):
     def __init__(self, message: str, hint: str = ""):
         super().__init__(message)
         self.hint = hint
+
+
+class OutputError(SimError):
+    """Results could not be written (disk full, folder removed, no permission).
+
+    Raised before any summary is written, so a run that fails this way never
+    looks complete; the chunks already written stay resumable.
+    """
+
+    def __init__(self, message: str, hint: str = ""):
+        super().__init__(message)
+        self.hint = hint

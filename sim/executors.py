@@ -70,7 +70,7 @@ class DaskExecutor:
         self._cluster = None
         try:
             if scheduler:
-                self._client = Client(scheduler, timeout="10s")
+                self._client = Client(scheduler, timeout="5s")
             else:
                 self._cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1,
                                              threads_per_worker=1, processes=True,

@@ -28,7 +28,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from .errors import UsageError
+from .errors import OutputError, UsageError
 from .results import RunResult, write_json
 from .scenario import Scenario
 
@@ -81,8 +81,13 @@ def save_chart(ax, path: Path) -> None:
     """Save the figure of ``ax`` to ``path`` (PNG) and free it."""
     import matplotlib.pyplot as plt
 
-    ax.figure.savefig(path, dpi=120, bbox_inches="tight")
-    plt.close(ax.figure)
+    try:
+        ax.figure.savefig(path, dpi=120, bbox_inches="tight")
+    except OSError as exc:
+        raise OutputError(f"cannot write {path}: {exc.strerror or exc}",
+                          hint="free some disk space or check the output folder") from None
+    finally:
+        plt.close(ax.figure)
 
 
 class RunFolder:
@@ -191,7 +196,22 @@ class RunFolder:
 
 
 def atomic_write(path: Path, write) -> None:
-    """Call ``write(binary file)`` on a temporary file, then rename it to ``path``."""
+    """Call ``write(binary file)`` on a temporary file, then rename it to ``path``.
+
+    Raises
+    ------
+    OutputError
+        When the file cannot be written (disk full, folder gone, no permission).
+    """
+    try:
+        _atomic_write(path, write)
+    except OSError as exc:
+        raise OutputError(f"cannot write {path}: {exc.strerror or exc}",
+                          hint="free some disk space or check the output folder, then "
+                               "continue with --resume on the run folder") from None
+
+
+def _atomic_write(path: Path, write) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as fh:

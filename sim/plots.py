@@ -180,3 +180,71 @@ def tornado(sensitivity, outcome: str = "hosted_no_arrest", ax=None, top: int = 
                  f"{sensitivity.runs_per_point:,} runs (seed {sensitivity.seed})", fontsize=10)
     ax.spines[["top", "right"]].set_visible(False)
     return ax
+
+
+def reliability_diagram(backtest, ax=None, bins=(0.0, 0.1, 0.3, 0.5, 0.7, 0.9, 1.0)):
+    """Reliability of a backtest's forecasts: every (case, outcome) probability, binned,
+    against how often that outcome happened.  ``backtest`` is a backtest document."""
+    ax = _axes(ax, size=(5.5, 6))
+    cases = backtest["cases"]
+    p = np.array([[c["probabilities"][o] for o in OUTCOMES] for c in cases])
+    y = np.array([[float(c["outcome"] == o) for o in OUTCOMES] for c in cases])
+    edges = np.asarray(bins)
+    which = np.clip(np.digitize(p.ravel(), edges[1:-1]), 0, len(edges) - 2)
+    xs, ys, ns = [], [], []
+    for b in range(len(edges) - 1):
+        mask = which == b
+        if mask.any():
+            xs.append(p.ravel()[mask].mean())
+            ys.append(y.ravel()[mask].mean())
+            ns.append(int(mask.sum()))
+    ax.plot([0, 1], [0, 1], color="#999999", linestyle="--", linewidth=1,
+            label="perfect reliability")
+    for k, o in enumerate(OUTCOMES):
+        jitter = (k - 1.5) * 0.012
+        ax.scatter(p[:, k], y[:, k] + jitter, s=14, color=COLOURS[o], alpha=0.6,
+                   label=LABELS[o].replace("\n", " "))
+    ax.plot(xs, ys, color="#222222", marker="o", linewidth=1.5, label="binned (all outcomes)")
+    for x, yy, n in zip(xs, ys, ns, strict=True):
+        ax.annotate(f"n={n}", (x, yy), xytext=(5, -10), textcoords="offset points", fontsize=8)
+    ax.set_xlim(-0.02, 1.02)
+    ax.set_ylim(-0.05, 1.05)
+    ax.set_xlabel("Forecast probability")
+    ax.set_ylabel("Observed frequency")
+    ax.xaxis.set_major_formatter(_percent())
+    ax.yaxis.set_major_formatter(_percent())
+    kind = "leave-one-out" if backtest.get("settings", {}).get("leave_one_out") else "in-sample"
+    ax.set_title(f"Reliability of {len(cases)} case forecasts ({kind})", fontsize=10)
+    ax.legend(frameon=False, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.13),
+              ncols=2)
+    ax.spines[["top", "right"]].set_visible(False)
+    return ax
+
+
+def case_forecasts(backtest, ax=None):
+    """Each case's forecast as a stacked bar, with a mark on the outcome that happened;
+    cases sorted by the probability given to it."""
+    cases = sorted(backtest["cases"], key=lambda c: c["probabilities"][c["outcome"]])
+    ax = _axes(ax, size=(8, 0.28 * len(cases) + 1.5))
+    rows = np.arange(len(cases))
+    left = np.zeros(len(cases))
+    for o in OUTCOMES:
+        width = np.array([c["probabilities"][o] for c in cases])
+        ax.barh(rows, width, left=left, color=COLOURS[o], height=0.75,
+                label=LABELS[o].replace("\n", " "))
+        for r, c in enumerate(cases):
+            if c["outcome"] == o:
+                ax.plot(left[r] + width[r] / 2, r, marker="D", color="black", markersize=5,
+                        markerfacecolor="white")
+        left += width
+    ax.set_yticks(rows, [f"{c['id']}  ({c['probabilities'][c['outcome']]:.0%})" for c in cases],
+                  fontsize=8)
+    ax.set_xlim(0, 1)
+    ax.xaxis.set_major_formatter(_percent())
+    ax.set_xlabel("Forecast probability (diamond: what happened; label: its probability)")
+    kind = "leave-one-out" if backtest.get("settings", {}).get("leave_one_out") else "in-sample"
+    ax.set_title(f"Forecast of each case against its outcome ({kind})", fontsize=10)
+    ax.legend(frameon=False, fontsize=8, ncols=4, loc="lower center",
+              bbox_to_anchor=(0.5, 1.03))
+    ax.spines[["top", "right"]].set_visible(False)
+    return ax

@@ -17,7 +17,7 @@ import pytest
 NOTEBOOK_DIR = Path(__file__).resolve().parent.parent / "notebooks"
 NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
 RUNS = 2_000
-CELL_TIMEOUT = 300  # seconds
+CELL_TIMEOUT = 120  # seconds; the slowest cell takes a few seconds at RUNS
 
 
 def _id(path: Path) -> str:
@@ -32,13 +32,24 @@ def test_there_are_notebooks():
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=_id)
 def test_notebook_runs_top_to_bottom(path):
     from nbclient import NotebookClient
+    from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
-    nb = nbformat.read(path, as_version=4)
-    # a tracer cell: which interpreter the kernel ran, so the test knows it tested this venv
-    nb.cells.append(nbformat.v4.new_code_cell("import sys; print(sys.executable, end='')"))
-    client = NotebookClient(nb, kernel_name="python3", timeout=CELL_TIMEOUT,
-                            resources={"metadata": {"path": str(NOTEBOOK_DIR)}})
-    client.execute(env={**os.environ, "SIM_NOTEBOOK_RUNS": str(RUNS)})
+    def execute():
+        nb = nbformat.read(path, as_version=4)
+        # a tracer cell: which interpreter the kernel ran, so the test knows it tested this venv
+        nb.cells.append(nbformat.v4.new_code_cell("import sys; print(sys.executable, end='')"))
+        client = NotebookClient(nb, kernel_name="python3", timeout=CELL_TIMEOUT,
+                                resources={"metadata": {"path": str(NOTEBOOK_DIR)}})
+        client.execute(env={**os.environ, "SIM_NOTEBOOK_RUNS": str(RUNS)})
+        return nb
+
+    try:
+        nb = execute()
+    except (CellTimeoutError, DeadKernelError):
+        # On a loaded machine a kernel's reply has been seen to go missing (the kernel idle,
+        # the client waiting); a fresh kernel runs the same notebook.  A real error in a
+        # notebook fails both times.
+        nb = execute()
 
     errors = [out for cell in nb.cells if cell.cell_type == "code"
               for out in cell.outputs if out.output_type == "error"]

@@ -92,7 +92,8 @@ class SensitivityResult:
 
 def sensitivity(scenario: Scenario, method: str = "sobol", samples: int = 128,
                 runs_per_point: int = 500, seed: int | None = None,
-                parameters: list[str] | None = None) -> SensitivityResult:
+                parameters: list[str] | None = None,
+                include_weights: bool = False) -> SensitivityResult:
     """Sobol (first-order and total) or Morris indices for each outcome.
 
     Parameters
@@ -105,7 +106,9 @@ def sensitivity(scenario: Scenario, method: str = "sobol", samples: int = 128,
     runs_per_point : int
         Worlds per design point.
     parameters : list of str, optional
-        Key paths to analyse; by default every parameter the scenario marks uncertain.
+        Key paths to analyse; by default every parameter the scenario marks uncertain
+        (its facts, not the global behavioural weights, whose uncertainty comes from
+        calibration; pass ``include_weights=True`` to add those too).
     """
     from SALib.analyze import morris as morris_analyze
     from SALib.analyze import sobol as sobol_analyze
@@ -117,7 +120,11 @@ def sensitivity(scenario: Scenario, method: str = "sobol", samples: int = 128,
     check_run_arguments(runs_per_point, seed, 1)
     if not isinstance(samples, int) or samples < 2:
         raise UsageError(f"samples must be a whole number >= 2, got {samples!r}")
-    names = list(parameters) if parameters is not None else scenario.uncertain()
+    if parameters is not None:
+        names = list(parameters)
+    else:
+        names = [p for p in scenario.uncertain()
+                 if include_weights or not p.startswith("weights.")]
     unknown = [n for n in names if n not in scenario.parameters]
     if unknown:
         raise UsageError(f"not parameters of {scenario.id}: {', '.join(unknown)}")

@@ -1,0 +1,443 @@
+"""Fit the global behavioural weights to the historical cases (maximum likelihood).
+
+Method (documented in ``docs/calibration.md``)
+-----------------------------------------------
+* Every case is a scenario file with a ``resolution`` block (``scenarios/cases/``).
+* For a candidate vector of the fitted weights, each case is simulated with ``runs``
+  worlds and one fixed seed (common random numbers: every candidate sees the same
+  random draws, so the outcome frequencies move smoothly with the weights and the
+  optimiser compares like with like).  The case's outcome probabilities are the
+  smoothed frequencies ``(count + 0.5) / (runs + 2)`` (add-half, never 0).
+* The log-likelihood is the sum over cases of ``log p_case[outcome that happened]``.
+* The fit maximises the log-likelihood plus a weak Gaussian prior (a penalty) centred
+  on the shipped prior weights, in a transformed space: log for positive weights,
+  logit for ``risk_tolerance``, identity for ``baseline``.  The prior keeps weights
+  that the 28 cases barely inform (energy dependence is visible in one case) near
+  their documented assumptions instead of letting them drift.
+* Optimiser: Nelder-Mead (adaptive) in the transformed space, with a capped number of
+  likelihood evaluations, and one restart from the best point with a smaller simplex.
+* Uncertainty: a Laplace approximation.  The Fisher information of the cases is
+  ``sum_c J_c' diag(1 / p_c) J_c`` with ``J_c`` the derivatives of case ``c``'s four
+  probabilities, from central differences (common random numbers make them smooth);
+  adding the prior's precision and inverting gives the covariance of the transformed
+  weights.  The shipped file gives each fitted weight a truncated normal (delta-method
+  sd in natural units) and their correlations, so each replication of a forecast draws
+  its weights jointly from the fitted distribution.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+import yaml
+from scipy import optimize
+from tqdm.auto import tqdm
+
+from .. import catalogue as cat
+from ..engine import simulate_chunk
+from ..errors import ScenarioError, UsageError
+from ..outcomes import OUTCOMES
+from ..scenario import Scenario, load_scenario, read_yaml
+from ..streams import block_sizes
+
+#: The weights fitted by default: those the case library can inform.  The others
+#: (court, lobbying, economic, partner, security, stance dynamics, visit value,
+#: court orders) keep their prior values: few or no cases vary them.
+FITTED: tuple[str, ...] = ("baseline", "legal", "regional", "energy", "western", "litigation",
+                           "risk_tolerance", "perception_sd", "disposition_sd")
+DEFAULT_RUNS = 3000
+DEFAULT_SEED = 20240902
+DEFAULT_MAX_EVALS = 500
+#: Prior sd of each transformed weight: 1 on the log scale is a factor e either way.
+PRIOR_SD = {"identity": 2.0, "log": 1.0, "logit": 1.5}
+#: Step of the central differences for the Fisher information (transformed units).
+FD_STEP = 0.2
+
+
+def prior_weights_file() -> Path:
+    """The shipped prior weights (assumptions), from which every calibration starts."""
+    return Path(str(resources.files("sim") / "data" / "weights_prior.yaml"))
+
+
+# --------------------------------------------------------------------------- transforms
+
+def transform_of(name: str) -> str:
+    spec = cat.WEIGHT_PARAMS[name]
+    if spec.low == -math.inf:
+        return "identity"
+    if spec.high == 1.0:
+        return "logit"
+    return "log"
+
+
+def to_free(name: str, value: float) -> float:
+    kind = transform_of(name)
+    if kind == "log":
+        return math.log(max(value, 1e-6))
+    if kind == "logit":
+        value = min(max(value, 1e-6), 1 - 1e-6)
+        return math.log(value / (1 - value))
+    return float(value)
+
+
+def from_free(name: str, x: float) -> float:
+    kind = transform_of(name)
+    if kind == "log":
+        return math.exp(min(x, 30.0))
+    if kind == "logit":
+        return 1.0 / (1.0 + math.exp(-x))
+    return float(x)
+
+
+def jacobian(name: str, x: float) -> float:
+    """d(natural value) / d(transformed value) at ``x``."""
+    kind = transform_of(name)
+    value = from_free(name, x)
+    if kind == "log":
+        return value
+    if kind == "logit":
+        return value * (1 - value)
+    return 1.0
+
+
+# --------------------------------------------------------------------------- cases
+
+def case_files(folder: str | Path) -> list[Path]:
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise UsageError(f"{folder} is not a folder of case files",
+                         hint="give the folder of historical cases, e.g. scenarios/cases")
+    files = sorted(p for p in folder.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+    if not files:
+        raise UsageError(f"{folder} holds no case files (*.yaml)",
+                         hint="give the folder of historical cases, e.g. scenarios/cases")
+    return files
+
+
+def load_cases(source: str | Path | Sequence[str | Path],
+               weights: str | Path | None = None) -> list[Scenario]:
+    """Load the historical cases (a folder, or a list of files); each must have a resolution."""
+    if isinstance(source, str | Path):
+        files = case_files(source)
+    else:
+        files = [Path(f) for f in source]
+        if not files:
+            raise UsageError("no case files given")
+    cases = []
+    for f in files:
+        scenario = load_scenario(f, weights=weights)
+        if scenario.resolution is None:
+            raise UsageError(f"{f}: no 'resolution' block, so it is not a resolved case",
+                             hint="every case file needs resolution: {outcome, date, source}")
+        cases.append(scenario)
+    ids = [c.id for c in cases]
+    if len(set(ids)) != len(ids):
+        raise UsageError(f"duplicate case ids: {sorted({i for i in ids if ids.count(i) > 1})}")
+    return cases
+
+
+def outcome_index(scenario: Scenario) -> int:
+    return OUTCOMES.index(scenario.resolution.outcome)
+
+
+def smoothed(counts: np.ndarray) -> np.ndarray:
+    """Add-half smoothing of outcome counts (last axis): never 0, sums to 1."""
+    counts = np.asarray(counts, dtype=float)
+    return (counts + 0.5) / (counts.sum(axis=-1, keepdims=True) + 0.5 * len(OUTCOMES))
+
+
+def case_counts(cases: Sequence[Scenario], values: dict[str, float | object], runs: int,
+                seed: int) -> np.ndarray:
+    """Outcome counts ``(cases, 4)`` with the weights set to ``values`` (numbers or
+    :class:`~sim.distributions.Distribution`), every case run with the same seed."""
+    sizes = block_sizes(runs)
+    out = np.zeros((len(cases), len(OUTCOMES)), dtype=np.int64)
+    paths = {f"weights.{k}": v for k, v in values.items()}
+    for i, case in enumerate(cases):
+        scenario = case.with_values(paths, note="calibration candidate") if paths else case
+        out[i] = simulate_chunk(scenario, seed, 0, sizes, with_table=False).counts
+    return out
+
+
+def log_likelihood(cases: Sequence[Scenario], probabilities: np.ndarray) -> float:
+    idx = [outcome_index(c) for c in cases]
+    return float(np.sum(np.log(probabilities[np.arange(len(cases)), idx])))
+
+
+# --------------------------------------------------------------------------- calibration
+
+@dataclass
+class Calibration:
+    """The result of a fit: estimates, uncertainty and what produced them."""
+
+    fitted: tuple[str, ...]
+    estimate: dict[str, float]  # natural units
+    free_estimate: np.ndarray  # transformed units
+    free_cov: np.ndarray  # covariance of the transformed weights (Laplace)
+    prior: dict[str, float]  # the prior values (natural units), all weights
+    prior_doc: dict
+    prior_file: str
+    case_ids: tuple[str, ...]
+    log_likelihood: float
+    log_likelihood_prior: float
+    evaluations: int
+    runs: int
+    seed: int
+    seconds: float
+    probabilities: np.ndarray  # (cases, 4) at the estimate
+    prior_probabilities: np.ndarray
+    history: list[float] = field(default_factory=list, repr=False)
+
+    @property
+    def free_sd(self) -> np.ndarray:
+        return np.sqrt(np.diag(self.free_cov))
+
+    @property
+    def sd(self) -> dict[str, float]:
+        """Delta-method standard deviations in natural units."""
+        return {n: abs(jacobian(n, x)) * s
+                for n, x, s in zip(self.fitted, self.free_estimate, self.free_sd, strict=True)}
+
+    @property
+    def correlation(self) -> np.ndarray:
+        s = self.free_sd
+        return self.free_cov / np.outer(s, s)
+
+    def table(self) -> str:
+        sd = self.sd
+        lines = [f"calibrated on {len(self.case_ids)} cases, {self.runs:,} runs per case, "
+                 f"seed {self.seed}, {self.evaluations} likelihood evaluations, "
+                 f"{self.seconds:.0f} s",
+                 f"log-likelihood {self.log_likelihood_prior:.2f} at the prior -> "
+                 f"{self.log_likelihood:.2f} at the fit",
+                 f"{'weight':<18}{'prior':>9}{'fitted':>10}{'sd':>9}"]
+        for n in self.fitted:
+            lines.append(f"{n:<18}{self.prior[n]:>9.3g}{self.estimate[n]:>10.3g}{sd[n]:>9.3g}")
+        return "\n".join(lines)
+
+    def weights_doc(self) -> dict:
+        """The weights file: the prior file with the fitted weights replaced."""
+        sd = self.sd
+        n_cases = len(self.case_ids)
+        weights = {}
+        for name, node in self.prior_doc["weights"].items():
+            if name not in self.fitted:
+                weights[name] = node
+                continue
+            m, s = self.estimate[name], sd[name]
+            spec = cat.WEIGHT_PARAMS[name]
+            low = spec.low if spec.low > -math.inf else m - 10 * s
+            high = spec.high if spec.high < math.inf else m + 10 * s
+            if transform_of(name) == "logit":
+                low, high = 1e-4, min(0.999, m + 10 * s)
+            s = max(s, 1e-6)
+            weights[name] = {
+                "dist": "truncnormal", "mean": _r(m), "sd": _r(s), "low": _r(low),
+                "high": _r(high),
+                "source": f"calibrated on {n_cases} cases (maximum likelihood, "
+                          f"{self.runs} runs per case, seed {self.seed}); "
+                          f"prior {self.prior[name]:g}",
+            }
+        doc = {
+            "description": f"Behavioural weights calibrated on {n_cases} resolved historical "
+                           f"cases ({len(self.fitted)} fitted, the rest at their priors).",
+            "calibration": {
+                "method": "maximum likelihood on Monte Carlo outcome frequencies with common "
+                          "random numbers (add-half smoothing), weak Gaussian prior penalty "
+                          "on transformed weights, Nelder-Mead; uncertainty by Laplace "
+                          "approximation (Fisher information from central differences plus "
+                          "prior precision). See docs/calibration.md.",
+                "date": dt.date.today().isoformat(),
+                "cases": list(self.case_ids),
+                "runs_per_case": self.runs,
+                "seed": self.seed,
+                "evaluations": self.evaluations,
+                "log_likelihood": round(self.log_likelihood, 4),
+                "log_likelihood_at_prior": round(self.log_likelihood_prior, 4),
+                "prior_file": Path(self.prior_file).name,
+                "prior_penalty": {n: {"transform": transform_of(n), "centre": self.prior[n],
+                                      "sd": PRIOR_SD[transform_of(n)]} for n in self.fitted},
+                "fitted": {n: {"estimate": _r(self.estimate[n]), "sd": _r(sd[n]),
+                               "transformed_estimate": _r(float(x)),
+                               "transformed_sd": _r(float(s))}
+                           for n, x, s in zip(self.fitted, self.free_estimate, self.free_sd,
+                                              strict=True)},
+                "unfitted": [n for n in cat.WEIGHT_PARAMS if n not in self.fitted],
+            },
+            "weights": weights,
+        }
+        corr = _positive_definite(np.round(self.correlation, 3))
+        pairs = []
+        for i, a in enumerate(self.fitted):
+            for j in range(i + 1, len(self.fitted)):
+                if abs(corr[i, j]) >= 0.01:
+                    pairs.append({"between": [f"weights.{a}", f"weights.{self.fitted[j]}"],
+                                  "rho": float(corr[i, j]),
+                                  "source": "calibration (Laplace approximation)"})
+        if pairs:
+            doc["correlations"] = pairs
+        return doc
+
+    def write(self, path: str | Path) -> Path:
+        """Write the weights file (YAML); returns its path."""
+        from ..output import atomic_write
+
+        path = Path(path)
+        if path.is_dir():
+            raise UsageError(f"{path} is a folder", hint="give a file name, e.g. weights.yaml")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        header = ("# Global behavioural weights, calibrated on the historical cases by\n"
+                  "# `python -m sim calibrate` (method: docs/calibration.md). Fitted weights are\n"
+                  "# distributions: each replication of a forecast draws its weights from them,\n"
+                  "# jointly (see correlations). "
+                  "The prior assumptions are in weights_prior.yaml.\n")
+        text = header + yaml.safe_dump(self.weights_doc(), sort_keys=False, width=100,
+                                       allow_unicode=True)
+        atomic_write(path, lambda fh: fh.write(text.encode()))
+        return path
+
+
+def _r(x: float) -> float:
+    return float(f"{x:.6g}")
+
+
+def _positive_definite(corr: np.ndarray) -> np.ndarray:
+    """Shrink the off-diagonals until the (rounded) matrix is safely positive definite."""
+    corr = corr.copy()
+    for _ in range(200):
+        if np.linalg.eigvalsh(corr).min() > 1e-6:
+            return corr
+        off = corr - np.eye(len(corr))
+        corr = np.eye(len(corr)) + np.round(0.95 * off, 3)
+    return np.eye(len(corr))
+
+
+def read_prior(path: str | Path | None) -> tuple[dict, dict[str, float], str]:
+    """The prior weights file: its document and each weight's value (mean)."""
+    path = Path(path) if path else prior_weights_file()
+    doc, problems = read_yaml(path)
+    if problems:
+        raise ScenarioError(problems)
+    if not isinstance(doc.get("weights"), dict):
+        raise UsageError(f"{path}: no 'weights' mapping", hint="give a weights file")
+    # the file is validated in full when the cases are loaded with it
+    values = {}
+    for name in cat.WEIGHT_PARAMS:
+        node = doc["weights"].get(name)
+        if not isinstance(node, dict):
+            raise UsageError(f"{path}: weights.{name} is missing")
+        if "value" in node:
+            values[name] = float(node["value"])
+        elif "mean" in node:
+            values[name] = float(node["mean"])
+        else:
+            raise UsageError(f"{path}: weights.{name} needs a value or a mean")
+    return doc, values, str(path)
+
+
+def check_fitted(fitted: Sequence[str]) -> tuple[str, ...]:
+    fitted = tuple(fitted)
+    unknown = [n for n in fitted if n not in cat.WEIGHT_PARAMS]
+    if unknown or not fitted or len(set(fitted)) != len(fitted):
+        raise UsageError(f"weights to fit must be distinct names of global weights, got "
+                         f"{list(fitted)}", hint=f"choose from {', '.join(cat.WEIGHT_PARAMS)}")
+    return fitted
+
+
+def calibrate(source, prior: str | Path | None = None, fitted: Sequence[str] = FITTED,
+              runs: int = DEFAULT_RUNS, seed: int = DEFAULT_SEED,
+              max_evals: int = DEFAULT_MAX_EVALS, progress: bool | None = None,
+              desc: str = "calibrate") -> Calibration:
+    """Fit ``fitted`` weights to the resolved cases in ``source`` (folder or file list).
+
+    Every case is loaded with the prior weights file (default ``weights_prior.yaml``),
+    so the fit never depends on a previous calibration.
+    """
+    fitted = check_fitted(fitted)
+    for name, value, low in (("runs", runs, 10), ("max_evals", max_evals, 1)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < low:
+            raise UsageError(f"{name} must be a whole number >= {low}, got {value!r}")
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise UsageError(f"seed must be a whole number >= 0, got {seed!r}")
+    prior_doc, prior_values, prior_path = read_prior(prior)
+    cases = load_cases(source, weights=prior_path)
+    start = time.perf_counter()
+    x0 = np.array([to_free(n, prior_values[n]) for n in fitted])
+    prior_sd = np.array([PRIOR_SD[transform_of(n)] for n in fitted])
+
+    cache: dict[tuple, np.ndarray] = {}
+    bar = tqdm(total=max_evals, unit="eval", delay=2.0, disable=progress is False,
+               leave=False, desc=desc)
+
+    def probabilities(x: np.ndarray) -> np.ndarray:
+        key = tuple(np.round(x, 10))
+        if key not in cache:
+            values = {n: from_free(n, v) for n, v in zip(fitted, x, strict=True)}
+            cache[key] = smoothed(case_counts(cases, values, runs, seed))
+            bar.update(1)
+        return cache[key]
+
+    history: list[float] = []
+
+    def objective(x: np.ndarray) -> float:
+        ll = log_likelihood(cases, probabilities(x))
+        penalty = 0.5 * float(np.sum(((x - x0) / prior_sd) ** 2))
+        history.append(-ll + penalty)
+        return -ll + penalty
+
+    try:
+        best = x0
+        budget = max_evals
+        for scale in (0.5, 0.2):
+            if budget < 2 * len(fitted) + 2:
+                break
+            simplex = np.vstack([best, best + scale * np.eye(len(fitted))])
+            before = len(cache)
+            res = optimize.minimize(objective, best, method="Nelder-Mead",
+                                    options={"maxfev": budget, "initial_simplex": simplex,
+                                             "xatol": 0.02, "fatol": 0.01, "adaptive": True})
+            if res.fun <= objective(best):
+                best = res.x
+            budget -= len(cache) - before
+        evaluations = len(cache)
+        cov = _laplace_covariance(cases, probabilities, best, prior_sd)
+    finally:
+        bar.close()
+    p_hat = probabilities(best)
+    p_prior = probabilities(x0)
+    return Calibration(
+        fitted=fitted,
+        estimate={n: from_free(n, v) for n, v in zip(fitted, best, strict=True)},
+        free_estimate=np.asarray(best, dtype=float), free_cov=cov, prior=prior_values,
+        prior_doc=prior_doc, prior_file=prior_path, case_ids=tuple(c.id for c in cases),
+        log_likelihood=log_likelihood(cases, p_hat),
+        log_likelihood_prior=log_likelihood(cases, p_prior), evaluations=evaluations,
+        runs=runs, seed=seed, seconds=time.perf_counter() - start, probabilities=p_hat,
+        prior_probabilities=p_prior, history=history)
+
+
+def _laplace_covariance(cases, probabilities, x: np.ndarray, prior_sd: np.ndarray,
+                        step: float = FD_STEP) -> np.ndarray:
+    """Inverse of (Fisher information of the cases + prior precision), transformed units."""
+    d = len(x)
+    p0 = probabilities(x)
+    jac = np.zeros((len(cases), len(OUTCOMES), d))
+    for j in range(d):
+        e = np.zeros(d)
+        e[j] = step
+        jac[:, :, j] = (probabilities(x + e) - probabilities(x - e)) / (2 * step)
+    info = np.einsum("cki,ck,ckj->ij", jac, 1.0 / p0, jac)
+    precision = info + np.diag(1.0 / prior_sd ** 2)
+    cov = np.linalg.inv(precision)
+    return (cov + cov.T) / 2
+
+
+__all__ = ["FITTED", "Calibration", "calibrate", "case_counts", "case_files", "load_cases",
+           "log_likelihood", "prior_weights_file", "smoothed"]
