@@ -49,7 +49,10 @@ class WarrantVisitModel(mesa.Model):
         # Mesa's own generators are never used for the model's randomness (which all
         # goes through ``streams``); a fixed seed keeps them out of any global state.
         super().__init__(rng=np.random.default_rng(0))
-        self.scenario = scenario
+        # not ``self.scenario``: Mesa 3.5's Model owns that name for its own scenarios
+        self.warrant_scenario = scenario
+        host, visitor = scenario.host.id, scenario.visitor.id
+        self._tie_prefix = f"actors.{host}.ties.{visitor}."
         self.streams = streams
         self.values = draw_parameters(scenario, streams) if values is None else values
         self.weights = {name: self.values[f"weights.{name}"] for name in cat.WEIGHT_PARAMS}
@@ -94,9 +97,7 @@ class WarrantVisitModel(mesa.Model):
 
     def tie(self, name: str):
         """A parameter of the host's tie to the visitor."""
-        host = self.scenario.host.id
-        visitor = self.scenario.visitor.id
-        return self.values[f"actors.{host}.ties.{visitor}.{name}"]
+        return self.values[self._tie_prefix + name]
 
     @property
     def visiting(self) -> bool:
