@@ -72,10 +72,20 @@ class DaskExecutor:
             if scheduler:
                 self._client = Client(scheduler, timeout="5s")
             else:
-                self._cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1,
-                                             threads_per_worker=1, processes=True,
-                                             dashboard_address=None, host="127.0.0.1",
-                                             silence_logs=logging.ERROR)
+                # Dask sets MALLOC_TRIM_THRESHOLD_ in its workers to hand memory back to the
+                # OS; that turns off glibc's adaptive mmap threshold, so every large numpy
+                # array is mapped and unmapped afresh, which halves the model's speed.  The
+                # model's memory is bounded by its chunk size, so keep glibc's default.
+                import dask
+
+                environ = {k: v for k, v in
+                           dask.config.get("distributed.nanny.pre-spawn-environ").items()
+                           if k != "MALLOC_TRIM_THRESHOLD_"}
+                with dask.config.set({"distributed.nanny.pre-spawn-environ": environ}):
+                    self._cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1,
+                                                 threads_per_worker=1, processes=True,
+                                                 dashboard_address=None, host="127.0.0.1",
+                                                 silence_logs=logging.ERROR)
                 self._client = Client(self._cluster)
         except (OSError, TimeoutError) as exc:
             raise UsageError(f"cannot reach the Dask scheduler {scheduler!r}: {exc}",
