@@ -53,6 +53,10 @@ def _add_run_options(p, runs: int) -> None:
     p.add_argument("--seed", type=_seed, default=None,
                    help="fixes every result (default: a fresh seed, printed and recorded)")
     p.add_argument("--out", type=Path, default=None, help="new folder for the table and chart")
+    _add_executor_options(p)
+
+
+def _add_executor_options(p) -> None:
     p.add_argument("--executor", choices=("serial", "processes", "dask"), default="serial",
                    help="where the work runs (default serial)")
     p.add_argument("--workers", type=_positive_int, default=None,
@@ -96,12 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="behavioural weights file (default: the shipped calibration)")
     p.add_argument("--resume", type=Path, default=None, metavar="DIR",
                    help="finish an interrupted run in DIR (keeps its finished chunks)")
-    p.add_argument("--executor", choices=("serial", "processes", "dask"), default="serial",
-                   help="where chunks run (default serial)")
-    p.add_argument("--workers", type=_positive_int, default=None,
-                   help="processes or Dask workers (default: the local cores)")
-    p.add_argument("--scheduler", default=None, metavar="ADDRESS",
-                   help="address of an existing Dask scheduler (with --executor dask)")
+    _add_executor_options(p)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
     p = sub.add_parser("compare", help="compare scenarios on common random numbers")
@@ -146,10 +145,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="weights file for in-sample forecasts (default: the shipped one)")
     p.add_argument("--forecast-runs", type=_positive_int, default=20_000,
                    help="replications of each case's forecast (default 20,000)")
-    p.add_argument("--executor", choices=("serial", "processes", "dask"), default="serial",
-                   help="where the leave-one-out folds run (default serial)")
-    p.add_argument("--workers", type=_positive_int, default=None,
-                   help="processes or Dask workers (default: the local cores)")
+    _add_executor_options(p)  # where the leave-one-out folds run
     _add_calibration_options(p)
     return parser
 
@@ -308,7 +304,8 @@ def _backtest(args) -> int:
                       prior=args.prior, fitted=_names(args.fit), runs=args.runs,
                       seed=args.seed, max_evals=args.max_evals,
                       forecast_runs=args.forecast_runs, executor=args.executor,
-                      workers=args.workers, progress=False if args.quiet else None)
+                      workers=args.workers, scheduler=args.scheduler,
+                      progress=False if args.quiet else None)
     print(bt.table(doc))
     print(f"({time.perf_counter() - start:.0f} s)")
     print(f"\nwrote {out}/ (backtest.json, reliability.png, cases.png)")

@@ -18,14 +18,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
+from conftest import BASELINE, ROOT
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import sim
 from sim import catalogue as cat
 from sim.scenario import load_scenario
-
-from conftest import BASELINE, ROOT
 
 pytestmark = pytest.mark.robustness
 

@@ -100,8 +100,8 @@ def backtest(source: str | Path, loo: bool = False, out: str | Path | None = Non
              fitted: Sequence[str] = cal.FITTED, runs: int = cal.DEFAULT_RUNS,
              seed: int = cal.DEFAULT_SEED, max_evals: int = cal.DEFAULT_MAX_EVALS,
              forecast_runs: int = DEFAULT_FORECAST_RUNS, executor: str = "serial",
-             workers: int | None = None, progress: bool | None = None,
-             cases: Sequence[str] | None = None) -> dict:
+             workers: int | None = None, scheduler: str | None = None,
+             progress: bool | None = None, cases: Sequence[str] | None = None) -> dict:
     """Score every case's forecast; returns the backtest document (see ``backtest.json``).
 
     Parameters
@@ -111,7 +111,8 @@ def backtest(source: str | Path, loo: bool = False, out: str | Path | None = Non
     weights : the weights file for in-sample forecasts (default: the shipped calibration).
     prior, fitted, runs, seed, max_evals : the calibration's settings (with ``loo``).
     forecast_runs : replications of each forecast.
-    executor, workers : where the leave-one-out folds run (``processes`` for a local pool).
+    executor, workers, scheduler : where the leave-one-out folds run (``processes`` for a
+        local pool, ``dask`` for a local or remote Dask cluster).
     cases : ids of the cases to score (default all); with ``loo`` every fold is still
         calibrated on all the other cases.
     out : folder for backtest.json, the charts, and (with ``loo``) each fold's weights.
@@ -149,7 +150,7 @@ def backtest(source: str | Path, loo: bool = False, out: str | Path | None = Non
         if out is None:
             tmp = tempfile.TemporaryDirectory()
         where = (out / "loo") if out is not None else Path(tmp.name)
-        pool = make_executor(executor, workers)
+        pool = make_executor(executor, workers, scheduler)
         bar = tqdm(total=len(chosen), unit="fold", disable=progress is False,
                    desc="leave-one-out")
         try:
