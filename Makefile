@@ -24,6 +24,7 @@ run: $(BIN)/.installed-run
 	$(BIN)/python -m sim run scenarios/mongolia_2024.yaml --runs $(RUNS) --seed $(SEED)
 
 test: $(BIN)/.installed-test
+	$(BIN)/python -m ruff check sim tests benchmarks
 	$(BIN)/python -m pytest -q
 
 lint: $(BIN)/.installed-test
