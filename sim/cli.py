@@ -12,7 +12,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from .errors import OutputError, ScenarioError, SimError
+from .errors import OutputError, ScenarioError, SimError, UsageError
 from .outcomes import OUTCOMES
 
 EXIT_OK, EXIT_BAD_INPUT, EXIT_OUTPUT, EXIT_INTERRUPTED = 0, 2, 3, 130
@@ -189,6 +189,14 @@ def _run(args) -> int:
     from .output import default_folder
     from .scenario import load_scenario
 
+    if args.resume:
+        given = [f"--{name.replace('_', '-')}"
+                 for name in ("runs", "precision", "chunk_size", "out")
+                 if getattr(args, name) is not None]
+        if given:
+            raise UsageError(f"{', '.join(given)} cannot be changed when resuming",
+                             hint="--resume DIR finishes the run with the settings it started "
+                                  "with (see DIR/run.json)")
     scenario = load_scenario(args.scenario, weights=args.weights)
     precision = args.precision
     if args.runs is None and precision is None and args.resume is None:
@@ -205,8 +213,8 @@ def _run(args) -> int:
                         scheduler=args.scheduler, progress=False if args.quiet else None)
     print(result.table())
     if precision is not None:
-        print(f"(ran until every 95% interval half-width was <= {precision}: "
-              f"{result.runs:,} runs)")
+        print(f"(ran blocks of 10,000 until every 95% interval half-width was <= {precision}, "
+              f"at most {engine.MAX_PRECISION_RUNS:,}: {result.runs:,} runs)")
     print(f"\nwrote {out}/ (summary.json, provenance.json, replications/, outcomes.png, "
           f"stance.png)")
     return EXIT_OK

@@ -144,9 +144,9 @@ def run(scenario: Scenario, runs: int | None = None, seed: int | None = None, *,
         Fixes every result, whatever the chunk size, executor or worker count.  A
         fresh one is drawn (and recorded in the result) when omitted.
     precision : float, optional
-        Keep adding chunks until every outcome's 95% interval half-width is at most
-        this (e.g. 0.005), or ``runs`` is reached.  Which chunk stops the run
-        depends on the seed and the chunk size only.
+        Keep adding blocks of 10,000 worlds until every outcome's 95% interval
+        half-width is at most this (e.g. 0.005), or ``runs`` is reached.  Where the
+        run stops depends on the seed only (``chunk_size`` is not used).
     chunk_size : int
         Worlds simulated together; bounds memory.  Rounded up to whole blocks of
         10,000.
@@ -163,46 +163,55 @@ def run(scenario: Scenario, runs: int | None = None, seed: int | None = None, *,
     if runs is None:
         runs = MAX_PRECISION_RUNS if precision is not None else 100_000
     check_run_arguments(runs, seed, chunk_size, precision)
-    if resume is not None:
-        folder, seed, runs, chunk_size, precision = RunFolder.reopen(
-            Path(resume), scenario, seed, runs, chunk_size, precision)
-    else:
-        seed = new_seed() if seed is None else int(seed)
-        folder = RunFolder.create(Path(out)) if out is not None else None
-        if folder:
-            folder.start(scenario, runs, seed, chunk_size, precision)
-    plan = plan_chunks(runs, chunk_size)
+    if precision is not None:
+        # checked after every block, so where the run stops never depends on the chunk size
+        chunk_size = BLOCK
+    pool = make_executor(executor, workers, scheduler)  # fails before any folder is claimed
+    folder = None
     counts = np.zeros(len(OUTCOMES), dtype=np.int64)
     noncompliance = 0
     stance_parts = []
-    pool = make_executor(executor, workers, scheduler)
-    bar = tqdm(total=runs, unit="runs", unit_scale=True, delay=2.0,
-               disable=progress is False, leave=False, desc=scenario.id)
     try:
-        for chunk in _in_block_order(pool, plan, scenario, seed, folder):
-            counts += chunk.counts
-            noncompliance += chunk.noncompliance
-            if chunk.stance.shape[1]:
-                stance_parts.append(chunk.stance)
-            bar.update(int(chunk.counts.sum()))
-            if precision is not None and precise_enough(counts, precision):
-                break
+        if resume is not None:
+            folder, seed, runs, chunk_size, precision = RunFolder.reopen(
+                Path(resume), scenario, seed)
+        else:
+            seed = new_seed() if seed is None else int(seed)
+            if out is not None:
+                folder = RunFolder.create(Path(out))
+                folder.start(scenario, runs, seed, chunk_size, precision)
+        plan = plan_chunks(runs, chunk_size)
+        bar = tqdm(total=runs, unit="runs", unit_scale=True, delay=2.0,
+                   disable=progress is False, leave=False, desc=scenario.id)
+        with bar:
+            for chunk in _in_block_order(pool, plan, scenario, seed, folder):
+                if folder and chunk.table is not None:  # new, not read back from disk
+                    folder.write_chunk(chunk)
+                counts += chunk.counts
+                noncompliance += chunk.noncompliance
+                if chunk.stance.shape[1]:
+                    stance_parts.append(chunk.stance)
+                bar.update(int(chunk.counts.sum()))
+                if precision is not None and precise_enough(counts, precision):
+                    break
+        result = RunResult(scenario.id, scenario.title, seed, counts, noncompliance,
+                           np.concatenate(stance_parts, axis=1), scenario.days_before_visit)
+        if folder:
+            folder.finish(result, scenario)
+        return result
     finally:
-        bar.close()
         pool.close()
-    result = RunResult(scenario.id, scenario.title, seed, counts, noncompliance,
-                       np.concatenate(stance_parts, axis=1), scenario.days_before_visit)
-    if folder:
-        folder.finish(result, scenario)
-    return result
+        if folder:
+            folder.release()
 
 
 def _in_block_order(pool, plan, scenario, seed, folder):
     """Yield chunk results in block order, running ahead on the executor's workers.
 
-    Chunks already on disk (a resumed run) are read back, not recomputed; new
-    chunks are written as they are accepted.  Accepting in order makes the result,
-    including where a precision target stops the run, independent of the executor.
+    Chunks already on disk (a resumed run) are read back, not recomputed (their
+    ``table`` is None).  Accepting in order makes the result, including where a
+    precision target stops the run, independent of the executor; the caller
+    writes each chunk as it accepts it, so nothing beyond the stop is kept.
     """
     window = 2 * pool.workers
     pending: dict = {}  # future -> index in plan
@@ -221,10 +230,6 @@ def _in_block_order(pool, plan, scenario, seed, folder):
             submitted += 1
         while accepted not in ready:
             for future in pool.wait_any(list(pending)):
-                index = pending.pop(future)
-                chunk = future.result()
-                if folder:
-                    folder.write_chunk(chunk)
-                ready[index] = chunk
+                ready[pending.pop(future)] = future.result()
         yield ready.pop(accepted)
         accepted += 1

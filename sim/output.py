@@ -15,6 +15,7 @@ Layout of ``DIR``::
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import json
 import os
 import platform
@@ -107,7 +108,9 @@ class RunFolder:
         except FileExistsError:
             raise UsageError(f"another run is already writing to {path}",
                              hint="give a different --out folder") from None
-        return cls(path)
+        folder = cls(path)
+        folder.lock()
+        return folder
 
     def start(self, scenario: Scenario, runs: int, seed: int, chunk_size: int,
               precision: float | None = None) -> None:
@@ -118,28 +121,51 @@ class RunFolder:
         })
 
     @classmethod
-    def reopen(cls, path: Path, scenario: Scenario, seed, runs, chunk_size, precision):
-        """Reopen an interrupted run's folder; returns it with the run's own settings."""
+    def reopen(cls, path: Path, scenario: Scenario, seed: int | None):
+        """Reopen an interrupted run's folder; returns it with the run's own settings
+        (folder, seed, runs, chunk_size, precision)."""
         try:
             plan = json.loads((path / "run.json").read_text())
-        except (OSError, ValueError):
+            settings = (int(plan["seed"]), int(plan["runs"]), int(plan["chunk_size"]))
+            precision = plan.get("precision")
+            precision = None if precision is None else float(precision)
+            digest = plan.get("scenario_sha256")
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
             raise UsageError(f"{path} is not a run folder that can be resumed "
-                             f"(no readable run.json)",
+                             f"(no readable run.json with seed, runs and chunk_size)",
                              hint="give the folder of an interrupted 'sim run'") from None
         if (path / "summary.json").exists():
             raise UsageError(f"the run in {path} is already complete",
                              hint="read its summary.json, or start a new run")
-        if plan.get("scenario_sha256") != scenario.content_hash:
+        if digest != scenario.content_hash:
             raise UsageError(f"{path} was run with a different scenario "
-                             f"({plan.get('scenario_file')}, hash {plan.get('scenario_sha256')})",
+                             f"({plan.get('scenario_file')}, hash {digest})",
                              hint="resume with the scenario file the run started with")
-        if seed is not None and seed != plan["seed"]:
-            raise UsageError(f"{path} was run with seed {plan['seed']}, not {seed}",
+        if seed is not None and seed != settings[0]:
+            raise UsageError(f"{path} was run with seed {settings[0]}, not {seed}",
                              hint="leave --seed out when resuming")
         folder = cls(path)
+        folder.lock()
         folder.parts.mkdir(exist_ok=True)
         folder.chunks.mkdir(exist_ok=True)
-        return folder, plan["seed"], plan["runs"], plan["chunk_size"], plan.get("precision")
+        return (folder, *settings, precision)
+
+    def lock(self) -> None:
+        """Hold an exclusive lock on the folder while writing (released when the process
+        ends, however it ends), so two processes never write into one run."""
+        self._lock = open(self.path / "run.lock", "w")  # noqa: SIM115 - held until release
+        try:
+            fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            self._lock.close()
+            self._lock = None
+            raise UsageError(f"another process is writing to {self.path}",
+                             hint="wait for it to finish, or give a different folder") from None
+
+    def release(self) -> None:
+        if getattr(self, "_lock", None) is not None:
+            self._lock.close()
+            self._lock = None
 
     def _names(self, first_block: int) -> tuple[Path, Path, Path]:
         stem = f"part-{first_block:06d}"

@@ -32,6 +32,7 @@ from .outcomes import OUTCOMES
 MAX_FILE_BYTES = 1_000_000
 MAX_ALIASES = 100
 MAX_DEPTH = 40
+MAX_NODES = 100_000
 MAX_BASE_CHAIN = 20
 _ID = re.compile(r"^[A-Za-z][A-Za-z0-9_\-]{0,63}$")
 
@@ -215,7 +216,7 @@ def _number(value: object) -> float:
 # --------------------------------------------------------------------------- reading files
 
 class _SafeLoader(yaml.SafeLoader):
-    """Safe YAML that refuses alias bombs: counts aliases while composing."""
+    """Safe YAML that refuses alias bombs (too many aliases) and duplicate keys."""
 
     def __init__(self, stream):
         super().__init__(stream)
@@ -227,6 +228,18 @@ class _SafeLoader(yaml.SafeLoader):
             if self._aliases > MAX_ALIASES:
                 raise yaml.YAMLError(f"more than {MAX_ALIASES} YAML aliases (*refs): refused")
         return super().compose_node(parent, index)
+
+    def construct_mapping(self, node, deep=False):
+        # a key given twice would silently drop one value (and its source)
+        seen = set()
+        for key_node, _ in node.value:
+            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
+            if key is not None and key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"the key '{key}' appears twice in one mapping",
+                    key_node.start_mark)
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
 
 
 def read_yaml(path: Path, label: str | None = None) -> tuple[object, list[Problem]]:
@@ -257,23 +270,38 @@ def read_yaml(path: Path, label: str | None = None) -> tuple[object, list[Proble
                               "valid YAML")]
     except (yaml.YAMLError, RecursionError, ValueError, OverflowError) as exc:
         return None, [Problem(name, "", f"unreadable YAML ({exc})", "valid YAML")]
-    if _depth(doc) > MAX_DEPTH:
-        return None, [Problem(name, "", f"nesting deeper than {MAX_DEPTH} levels",
-                              "a scenario document")]
+    size, depth = _extent(doc, {})
+    if depth > MAX_DEPTH or size > MAX_NODES:
+        return None, [Problem(name, "", f"a document of {size:,} nodes nested {depth} deep "
+                              "(after expanding aliases)",
+                              f"a scenario document of at most {MAX_NODES:,} nodes nested at "
+                              f"most {MAX_DEPTH} deep")]
     if not isinstance(doc, dict):
         return None, [Problem(name, "", type(doc).__name__ if doc is not None else "an empty file",
                               "a YAML mapping (key: value pairs) at the top level")]
     return doc, []
 
 
-def _depth(node: object, level: int = 0) -> int:
-    if level > MAX_DEPTH:
-        return level
-    if isinstance(node, dict):
-        return max((_depth(v, level + 1) for v in node.values()), default=level + 1)
-    if isinstance(node, list):
-        return max((_depth(v, level + 1) for v in node), default=level + 1)
-    return level
+def _extent(node: object, memo: dict[int, tuple[int, int]]) -> tuple[int, int]:
+    """(nodes, depth) of the document as it would be walked, aliases expanded.
+
+    Shared (aliased) subtrees are measured once, so an alias bomb is sized in
+    time proportional to its text, not to its expansion.
+    """
+    if not isinstance(node, dict | list):
+        return 1, 0
+    if id(node) in memo:
+        return memo[id(node)]
+    memo[id(node)] = (MAX_NODES + 1, MAX_DEPTH + 1)  # a cycle counts as too large
+    children = node.values() if isinstance(node, dict) else node
+    size, depth = 1, 0
+    for child in children:
+        child_size, child_depth = _extent(child, memo)
+        size, depth = size + child_size, max(depth, child_depth)
+        if size > MAX_NODES or depth > MAX_DEPTH:
+            break
+    memo[id(node)] = (size, depth + 1)
+    return size, depth + 1
 
 
 def default_weights_file() -> Path:
