@@ -9,6 +9,7 @@ Bad input never shows a traceback.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import sys
 from pathlib import Path
 
@@ -66,16 +67,23 @@ def _add_executor_options(p) -> None:
 
 
 def _analysis_folder(args, name: str) -> Path:
-    """A new folder for an analysis' outputs (never one that holds something)."""
+    """Where an analysis writes: ``--out``, or a new time-stamped folder under results/.
+
+    Only checked here (it must not be a file or a folder that holds something); it is
+    created once the analysis has run, so bad input never leaves an empty folder behind.
+    """
     from .engine import new_seed
-    from .output import new_folder
+    from .output import check_new_folder
 
     if args.seed is None:
         args.seed = new_seed()
-    return new_folder(args.out or Path("results") / name / f"seed{args.seed}")
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    return check_new_folder(args.out or Path("results") / name / f"{stamp}-seed{args.seed}")
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from .analysis.backtest import DEFAULT_FORECAST_RUNS
+
     parser = _Parser(prog="python -m sim",
                      description="Forecast the outcome of a visit by a person wanted by the ICC.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -143,8 +151,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="folder for backtest.json and charts (default results/backtest/...)")
     p.add_argument("--weights", type=Path, default=None,
                    help="weights file for in-sample forecasts (default: the shipped one)")
-    p.add_argument("--forecast-runs", type=_positive_int, default=20_000,
-                   help="replications of each case's forecast (default 20,000)")
+    p.add_argument("--forecast-runs", type=_positive_int, default=DEFAULT_FORECAST_RUNS,
+                   help=f"replications of each case's forecast "
+                        f"(default {DEFAULT_FORECAST_RUNS:,})")
     _add_executor_options(p)  # where the leave-one-out folds run
     _add_calibration_options(p)
     return parser
@@ -222,7 +231,7 @@ def _run(args) -> int:
 
 def _compare(args) -> int:
     from .analysis.compare import compare
-    from .output import save_chart
+    from .output import new_folder, save_chart
     from .scenario import load_scenario
 
     base = load_scenario(args.base)
@@ -231,6 +240,7 @@ def _compare(args) -> int:
     comparison = compare(base, others, runs=args.runs, seed=args.seed,
                          executor=args.executor, workers=args.workers, scheduler=args.scheduler)
     print(comparison.table())
+    new_folder(out)
     comparison.frame().to_csv(out / "comparison.csv", index=False)
     save_chart(comparison.plot(), out / "comparison.png")
     print(f"\nwrote {out}/ (comparison.csv, comparison.png)")
@@ -239,7 +249,7 @@ def _compare(args) -> int:
 
 def _sweep(args) -> int:
     from .analysis.sweep import Axis, sweep
-    from .output import save_chart
+    from .output import new_folder, save_chart
     from .scenario import load_scenario
 
     scenario = load_scenario(args.scenario)
@@ -248,6 +258,7 @@ def _sweep(args) -> int:
     result = sweep(scenario, axes, runs=args.runs, seed=args.seed, samples=args.samples,
                    executor=args.executor, workers=args.workers, scheduler=args.scheduler)
     frame = result.frame()
+    new_folder(out)
     frame.to_csv(out / "sweep.csv", index=False)
     wide = frame.pivot_table(index=[a.key for a in axes], columns="outcome",
                              values="probability")[list(OUTCOMES)]
@@ -256,16 +267,18 @@ def _sweep(args) -> int:
     print(wide.round(4).to_string())
     if len(axes) == 1:
         save_chart(result.plot(), out / "sweep.png")
-    else:
+    elif len(axes) == 2:
         for o in OUTCOMES:
             save_chart(result.plot(outcome=o), out / f"sweep_{o}.png")
+    else:
+        print(f"(no chart: charts show one or two swept keys, not {len(axes)})")
     print(f"\nwrote {out}/ (sweep.csv and charts)")
     return EXIT_OK
 
 
 def _sensitivity(args) -> int:
     from .analysis.sensitivity import sensitivity
-    from .output import save_chart
+    from .output import new_folder, save_chart
     from .scenario import load_scenario
 
     scenario = load_scenario(args.scenario)
@@ -274,6 +287,7 @@ def _sensitivity(args) -> int:
                          runs_per_point=args.runs_per_point, seed=args.seed,
                          include_weights=args.include_weights)
     frame = result.frame()
+    new_folder(out)
     frame.to_csv(out / "sensitivity.csv", index=False)
     key = "ST" if args.method == "sobol" else "mu_star"
     wide = frame.pivot_table(index="parameter", columns="outcome", values=key)
@@ -288,8 +302,9 @@ def _sensitivity(args) -> int:
 
 
 def _calibrate(args) -> int:
-    from .analysis.calibration import calibrate
+    from .analysis.calibration import calibrate, check_weights_path
 
+    check_weights_path(args.out)  # before hours of fitting, not after
     fit = calibrate(args.cases, prior=args.prior, fitted=_names(args.fit), runs=args.runs,
                     seed=args.seed, max_evals=args.max_evals,
                     progress=False if args.quiet else None)

@@ -2,8 +2,8 @@
 
 Every distribution maps uniforms in (0, 1) to values through its quantile
 function (``ppf``).  Sampling therefore needs only uniform draws, which makes
-correlated parameters (a Gaussian copula on the uniforms) and Latin hypercube
-or Sobol designs (which supply the uniforms themselves) use the same code.
+correlated parameters (a Gaussian copula, see :mod:`sim.sampling`) and Latin
+hypercube or Sobol designs (which supply the uniforms themselves) use the same code.
 """
 
 from __future__ import annotations
@@ -98,10 +98,6 @@ class Distribution:
         hi = (a["high"] - a["mean"]) / a["sd"]
         return stats.truncnorm(lo, hi, loc=a["mean"], scale=a["sd"])
 
-    def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
-        """Draw ``n`` independent values using ``rng``."""
-        return self.ppf(rng.random(n))
-
     def describe(self) -> str:
         """Short human-readable form, e.g. ``uniform(0.1, 0.3)``."""
         if self.kind == "fixed":
@@ -150,17 +146,3 @@ def problems(kind: object, args: dict[str, object]) -> list[tuple[str, object, s
             if a[name] <= 0:
                 found.append((name, a[name], "a shape parameter > 0"))
     return found
-
-
-def correlated_uniforms(
-    rng: np.random.Generator, n: int, corr: np.ndarray
-) -> np.ndarray:
-    """Uniforms of shape ``(n, k)`` whose normal scores have correlation ``corr``.
-
-    A Gaussian copula: draws standard normals, correlates them with the
-    Cholesky factor of ``corr`` and maps them back through the normal CDF, so
-    each column stays uniform while the columns move together.
-    """
-    chol = np.linalg.cholesky(corr)
-    z = rng.standard_normal((n, corr.shape[0])) @ chol.T
-    return special.ndtr(z)

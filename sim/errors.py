@@ -16,7 +16,7 @@ class Problem:
 
     def __str__(self) -> str:
         where = f"{self.file}: {self.path}" if self.path else self.file
-        if self.value is _ABSENT:
+        if self.value is ABSENT:
             return f"{where}: missing; expected {self.expected}"
         return f"{where}: got {_show(self.value)}; expected {self.expected}"
 
@@ -27,8 +27,7 @@ class _Absent:
 
 
 #: Marks a key that should be there and is not.
-_ABSENT = _Absent()
-ABSENT = _ABSENT
+ABSENT = _Absent()
 
 
 def _show(value: object) -> str:

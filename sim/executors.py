@@ -87,7 +87,7 @@ class DaskExecutor:
                                                  dashboard_address=None, host="127.0.0.1",
                                                  silence_logs=logging.ERROR)
                 self._client = Client(self._cluster)
-        except (OSError, TimeoutError) as exc:
+        except (OSError, TimeoutError, ValueError) as exc:
             raise UsageError(f"cannot reach the Dask scheduler {scheduler!r}: {exc}",
                              hint="check the address (e.g. tcp://host:8786)") from None
         self.workers = max(1, len(self._client.scheduler_info().get("workers", {})))
@@ -114,6 +114,12 @@ def make_executor(kind: str = "serial", workers: int | None = None,
         raise UsageError(f"unknown executor {kind!r}", hint=f"use one of {', '.join(EXECUTORS)}")
     if workers is not None and (not isinstance(workers, int) or workers < 1):
         raise UsageError(f"workers must be a whole number >= 1, got {workers!r}")
+    if scheduler is not None and kind != "dask":
+        raise UsageError("a scheduler address needs the dask executor",
+                         hint="add --executor dask")
+    if workers is not None and kind == "serial":
+        raise UsageError("workers need the processes or dask executor",
+                         hint="add --executor processes")
     if kind == "serial":
         return SerialExecutor()
     if kind == "processes":

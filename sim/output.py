@@ -57,19 +57,26 @@ def git_commit() -> str | None:
     try:
         head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True,
                               text=True, timeout=5, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--", "."], cwd=here.parent,
+        # dirty only if the package itself (the code that ran) has local changes
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "."], cwd=here,
                                capture_output=True, text=True, timeout=5).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return None
     return head + ("-dirty" if dirty else "")
 
 
-def new_folder(path: Path) -> Path:
-    """Create a new, empty output folder; refuse one that is a file or holds something."""
+def check_new_folder(path: Path) -> Path:
+    """Refuse an output path that is a file or a folder that holds something."""
     if path.exists() and (not path.is_dir() or any(path.iterdir())):
         what = "a file" if not path.is_dir() else "a folder that is not empty"
         raise UsageError(f"output path {path} is {what}",
                          hint="give a new folder with --out, or leave --out out")
+    return path
+
+
+def new_folder(path: Path) -> Path:
+    """Create a new, empty output folder; refuse one that is a file or holds something."""
+    check_new_folder(path)
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

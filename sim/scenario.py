@@ -553,6 +553,23 @@ def _bounds_problem(dist: Distribution, spec: cat.Spec) -> str:
     return ""
 
 
+def weights_from_document(doc: dict, name: str):
+    """Validate a weights file's document.
+
+    Returns
+    -------
+    (parameters, correlations, problems)
+        ``weights.<name>`` parameters; correlations between fitted weights (a
+        calibration's joint uncertainty); every problem found.
+    """
+    check = _Checker({"": name})
+    check.keys(doc, "", {"weights", "description", "calibration", "correlations"}, ("weights",))
+    params: dict[str, Parameter] = {}
+    check.parameters(doc.get("weights"), "weights", cat.WEIGHT_PARAMS, params)
+    correlations = _correlations(doc.get("correlations"), check, params)
+    return params, correlations, check.problems
+
+
 def _build(doc: dict, origin: dict[str, str], chain, wdoc: dict, wname: str) -> Scenario:
     check = _Checker(origin)
     check.keys(doc, "", SCENARIO_KEYS, REQUIRED_KEYS)
@@ -567,14 +584,8 @@ def _build(doc: dict, origin: dict[str, str], chain, wdoc: dict, wname: str) -> 
     check.parameters(doc.get("timeline"), "timeline", cat.TIMELINE_PARAMS, params)
 
     # the shipped (or given) weights, then the scenario's own overrides of some of them
-    wcheck = _Checker({"": wname})
-    wcheck.keys(wdoc, "", {"weights", "description", "calibration", "correlations"},
-                ("weights",))
-    wparams: dict[str, Parameter] = {}
-    wcheck.parameters(wdoc.get("weights"), "weights", cat.WEIGHT_PARAMS, wparams)
-    # a calibration's joint uncertainty: correlations between fitted weights
-    wcorrelations = _correlations(wdoc.get("correlations"), wcheck, wparams)
-    check.problems.extend(wcheck.problems)
+    wparams, wcorrelations, wproblems = weights_from_document(wdoc, wname)
+    check.problems.extend(wproblems)
     own = doc.get("weights")
     if own is not None and check.mapping(own, "weights") is not None:
         check.keys(own, "weights", cat.WEIGHT_PARAMS)
@@ -587,9 +598,17 @@ def _build(doc: dict, origin: dict[str, str], chain, wdoc: dict, wname: str) -> 
 
     actors = _actors(doc.get("actors"), check, params)
     correlations = _correlations(doc.get("correlations"), check, params)
-    # a weight the scenario sets itself leaves the weights file's correlations
+    # a weight the scenario sets itself leaves the weights file's correlations, and a pair
+    # the scenario correlates itself takes the scenario's value
     overridden = {f"weights.{name}" for name in own} if isinstance(own, dict) else set()
-    correlations += tuple(c for c in wcorrelations if not {c.a, c.b} & overridden)
+    own_pairs = {frozenset((c.a, c.b)) for c in correlations}
+    correlations += tuple(c for c in wcorrelations if not {c.a, c.b} & overridden
+                          and frozenset((c.a, c.b)) not in own_pairs)
+    if correlations and not check.problems and not jointly_possible(correlations):
+        check.add("correlations", [c.rho for c in correlations if c.a.startswith("weights.")
+                                   or c.b.startswith("weights.")],
+                  "correlations that are jointly possible together with the weights file's "
+                  f"correlations ({wname})")
     resolution = _resolution(doc.get("resolution"), check)
     if check.problems:
         raise ScenarioError(check.problems)
@@ -714,16 +733,24 @@ def _correlations(node: object, check: _Checker, params: dict[str, Parameter]):
             ok = False
         if ok:
             out.append(Correlation(pair[0], pair[1], float(rho)))
-    if out and not check.problems:
-        names = sorted({p for c in out for p in (c.a, c.b)})
-        matrix = np.eye(len(names))
-        for c in out:
-            i, j = names.index(c.a), names.index(c.b)
-            matrix[i, j] = matrix[j, i] = c.rho
-        if np.linalg.eigvalsh(matrix).min() <= 1e-9:
-            check.add("correlations", [c.rho for c in out],
-                      "correlations that are jointly possible (a positive definite matrix)")
+    pairs = [frozenset((c.a, c.b)) for c in out]
+    for i, pair in enumerate(pairs):
+        if pair in pairs[:i]:
+            check.add(f"correlations.{i}.between", sorted(pair), "each pair correlated once")
+    if out and not check.problems and not jointly_possible(out):
+        check.add("correlations", [c.rho for c in out],
+                  "correlations that are jointly possible (a positive definite matrix)")
     return tuple(out)
+
+
+def jointly_possible(correlations) -> bool:
+    """Whether pairwise correlations form a positive definite correlation matrix."""
+    names = sorted({p for c in correlations for p in (c.a, c.b)})
+    matrix = np.eye(len(names))
+    for c in correlations:
+        i, j = names.index(c.a), names.index(c.b)
+        matrix[i, j] = matrix[j, i] = c.rho
+    return bool(np.linalg.eigvalsh(matrix).min() > 1e-9)
 
 
 def _resolution(node: object, check: _Checker) -> Resolution | None:
@@ -739,7 +766,8 @@ def _resolution(node: object, check: _Checker) -> Resolution | None:
         check.add("resolution.outcome", outcome, f"one of {', '.join(OUTCOMES)}")
     date = _date(node.get("date", ABSENT), "resolution.date", check)
     source = node.get("source")
-    sources = (source,) if isinstance(source, str) else tuple(source or ())
+    sources = (source,) if isinstance(source, str) else (
+        tuple(source) if isinstance(source, list) else ())
     if not sources or not all(isinstance(s, str) and s for s in sources):
         check.add("resolution.source", source, "a citation (text) or a list of citations")
     return Resolution(str(outcome), str(date), sources)

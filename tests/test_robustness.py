@@ -337,3 +337,103 @@ def test_yaml_python_tags_are_never_constructed(tmp_path):
     with pytest.raises(sim.ScenarioError):
         load_scenario(path)
     assert not marker.exists()
+
+
+# --------------------------------------------------------------------------- found in review
+
+def test_an_alias_bomb_under_the_alias_cap_is_sized_not_expanded(tmp_path):
+    """90 aliases, 10^9 leaves once expanded: refused from its measured size, quickly."""
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    lines += [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]" for i in range(1, 10)]
+    path = tmp_path / "bomb.yaml"
+    path.write_text("\n".join(lines) + "\n")
+    start = time.perf_counter()
+    with pytest.raises(sim.ScenarioError, match="nodes"):
+        load_scenario(path)
+    assert time.perf_counter() - start < 2.0
+
+
+def test_a_key_given_twice_is_an_error(write_scenario):
+    path = write_scenario()
+    path.write_text(path.read_text() + "id: another_id\n")
+    with pytest.raises(sim.ScenarioError, match="appears twice"):
+        load_scenario(path)
+
+
+@pytest.mark.parametrize("source", [5, {"a": 1}, [], [""]])
+def test_a_resolution_source_must_be_citations(write_scenario, source):
+    def edit(doc):
+        doc["resolution"] = {"outcome": "hosted_no_arrest", "date": "2024-09-04",
+                             "source": source}
+
+    with pytest.raises(sim.ScenarioError, match="resolution.source"):
+        load_scenario(write_scenario(edit))
+
+
+def test_correlations_must_be_possible_together_with_the_weights_file(write_scenario):
+    def edit(doc):
+        doc["correlations"] = [
+            {"between": ["weights.baseline", "actors.mongolia.params.implementing_law"],
+             "rho": 0.6, "assumption": "a"},
+            {"between": ["weights.legal", "actors.mongolia.params.implementing_law"],
+             "rho": -0.6, "assumption": "a"}]
+
+    # each scenario correlation is fine alone; with the fitted baseline-legal correlation
+    # of the shipped weights the three are not jointly possible
+    scenario = None
+    try:
+        scenario = load_scenario(write_scenario(edit))
+    except sim.ScenarioError as exc:
+        assert "jointly possible" in str(exc)
+    if scenario is not None:  # jointly possible after all: it must then run
+        _valid(sim.run(scenario, runs=10_000, seed=1, progress=False))
+
+
+def test_sensitivity_when_an_outcome_never_varies(baseline):
+    from sim.analysis.sensitivity import sensitivity
+
+    s = baseline.with_values({"actors.russia.params.warrant_awareness": 0.0})  # never cancels
+    frame = sensitivity(s, samples=8, runs_per_point=50, seed=1).frame()
+    cancelled = frame[frame.outcome == "visit_cancelled"]
+    assert cancelled.ST.isna().all() and "ST" in frame
+
+
+@pytest.mark.parametrize("kwargs, fragment", [
+    ({"executor": "dask", "scheduler": "foo"}, "cannot reach"),
+    ({"executor": "serial", "scheduler": "tcp://127.0.0.1:1"}, "needs the dask executor"),
+    ({"executor": "serial", "workers": 2}, "need the processes or dask"),
+])
+def test_executor_options_are_checked(baseline, kwargs, fragment):
+    with pytest.raises(sim.UsageError, match=fragment):
+        sim.run(baseline, runs=10, seed=1, progress=False, **kwargs)
+
+
+@pytest.mark.parametrize("content", ["[]", "{}", '{"seed": "x", "runs": 1, "chunk_size": 1}'])
+def test_resume_with_a_damaged_run_json(baseline, tmp_path, content):
+    (tmp_path / "run.json").write_text(content)
+    with pytest.raises(sim.UsageError, match="can be resumed"):
+        sim.run(baseline, resume=tmp_path, progress=False)
+
+
+def test_resume_refuses_new_settings(tmp_path):
+    _clean_failure(cli("run", BASELINE, "--resume", tmp_path, "--runs", "5"),
+                   "cannot be changed when resuming")
+
+
+def test_a_precision_run_stops_at_the_same_block_whatever_the_chunking(baseline, tmp_path):
+    import pandas as pd
+
+    a = sim.run(baseline, precision=0.01, seed=1, chunk_size=50_000, out=tmp_path / "a",
+                progress=False)
+    b = sim.run(baseline, precision=0.01, seed=1, chunk_size=10_000, executor="processes",
+                workers=2, out=tmp_path / "b", progress=False)
+    assert np.array_equal(a.counts, b.counts)
+    for folder, result in ((tmp_path / "a", a), (tmp_path / "b", b)):
+        assert len(pd.read_parquet(folder / "replications")) == result.runs
+
+
+def test_bad_input_never_leaves_an_empty_analysis_folder(tmp_path):
+    out = tmp_path / "sweep"
+    _clean_failure(cli("sweep", BASELINE, "--vary", "timeline.visit_days=1:4:3", "--out", out),
+                   "whole number")
+    assert not out.exists()

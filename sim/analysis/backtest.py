@@ -23,12 +23,12 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
-from ..engine import simulate_chunk
+from ..engine import run
 from ..errors import UsageError
 from ..executors import make_executor
 from ..outcomes import OUTCOMES
+from ..output import check_new_folder
 from ..scenario import load_scenario
-from ..streams import block_sizes
 from . import calibration as cal
 
 DEFAULT_FORECAST_RUNS = 20_000
@@ -77,8 +77,7 @@ def forecast(case_file: str | Path, weights: str | Path | None, runs: int,
              seed: int = FORECAST_SEED) -> np.ndarray:
     """A case's forecast: smoothed outcome probabilities with the given weights file."""
     scenario = load_scenario(case_file, weights=weights)
-    counts = simulate_chunk(scenario, seed, 0, block_sizes(runs), with_table=False).counts
-    return cal.smoothed(counts)
+    return cal.smoothed(run(scenario, runs=runs, seed=seed, progress=False).counts)
 
 
 def _loo_fold(files: list[str], held: int, prior: str | None, fitted: tuple[str, ...],
@@ -135,6 +134,7 @@ def backtest(source: str | Path, loo: bool = False, out: str | Path | None = Non
         raise UsageError("leave-one-out needs at least 3 cases")
     out = Path(out) if out is not None else None
     if out is not None:
+        check_new_folder(out)  # never overwrite an earlier backtest
         try:
             out.mkdir(parents=True, exist_ok=True)
             if loo:

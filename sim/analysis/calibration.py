@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import os
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -41,10 +42,10 @@ from scipy import optimize
 from tqdm.auto import tqdm
 
 from .. import catalogue as cat
-from ..engine import simulate_chunk
+from ..engine import MAX_CHUNK, simulate_chunk
 from ..errors import ScenarioError, UsageError
 from ..outcomes import OUTCOMES
-from ..scenario import Scenario, load_scenario, read_yaml
+from ..scenario import Scenario, load_scenario, read_yaml, weights_from_document
 from ..streams import block_sizes
 
 #: The weights fitted by default: those the case library can inform.  The others
@@ -289,10 +290,7 @@ class Calibration:
         """Write the weights file (YAML); returns its path."""
         from ..output import atomic_write
 
-        path = Path(path)
-        if path.is_dir():
-            raise UsageError(f"{path} is a folder", hint="give a file name, e.g. weights.yaml")
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path = check_weights_path(path)
         header = ("# Global behavioural weights, calibrated on the historical cases by\n"
                   "# `python -m sim calibrate` (method: docs/calibration.md). Fitted weights are\n"
                   "# distributions: each replication of a forecast draws its weights from them,\n"
@@ -320,26 +318,32 @@ def _positive_definite(corr: np.ndarray) -> np.ndarray:
 
 
 def read_prior(path: str | Path | None) -> tuple[dict, dict[str, float], str]:
-    """The prior weights file: its document and each weight's value (mean)."""
+    """The prior weights file, validated like any weights file: its document and each
+    weight's value (the mean of its distribution)."""
     path = Path(path) if path else prior_weights_file()
     doc, problems = read_yaml(path)
     if problems:
         raise ScenarioError(problems)
-    if not isinstance(doc.get("weights"), dict):
-        raise UsageError(f"{path}: no 'weights' mapping", hint="give a weights file")
-    # the file is validated in full when the cases are loaded with it
-    values = {}
-    for name in cat.WEIGHT_PARAMS:
-        node = doc["weights"].get(name)
-        if not isinstance(node, dict):
-            raise UsageError(f"{path}: weights.{name} is missing")
-        if "value" in node:
-            values[name] = float(node["value"])
-        elif "mean" in node:
-            values[name] = float(node["mean"])
-        else:
-            raise UsageError(f"{path}: weights.{name} needs a value or a mean")
+    params, _, problems = weights_from_document(doc, str(path))
+    if problems:
+        raise ScenarioError(problems)
+    values = {p.removeprefix("weights."): par.dist.mean() for p, par in params.items()}
     return doc, values, str(path)
+
+
+def check_weights_path(path: str | Path) -> Path:
+    """A weights file that can be written (its folder is created); checked before fitting."""
+    path = Path(path)
+    if path.is_dir():
+        raise UsageError(f"{path} is a folder", hint="give a file name, e.g. weights.yaml")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"cannot create the folder of {path}: {exc.strerror or exc}",
+                         hint="check the path and its permissions") from None
+    if not os.access(path.parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        raise UsageError(f"cannot write {path}", hint="check the path and its permissions")
+    return path
 
 
 def check_fitted(fitted: Sequence[str]) -> tuple[str, ...]:
@@ -364,6 +368,8 @@ def calibrate(source, prior: str | Path | None = None, fitted: Sequence[str] = F
     for name, value, low in (("runs", runs, 10), ("max_evals", max_evals, 1)):
         if isinstance(value, bool) or not isinstance(value, int) or value < low:
             raise UsageError(f"{name} must be a whole number >= {low}, got {value!r}")
+    if runs > MAX_CHUNK:
+        raise UsageError(f"runs per case must be at most {MAX_CHUNK:,}, got {runs:,}")
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise UsageError(f"seed must be a whole number >= 0, got {seed!r}")
     prior_doc, prior_values, prior_path = read_prior(prior)

@@ -55,7 +55,6 @@ class Comparison:
 
     results: list[RunResult]
     differences: np.ndarray
-    titles: list[str]
 
     @property
     def base(self) -> RunResult:
@@ -139,4 +138,4 @@ def compare(base: Scenario, others: list[Scenario], runs: int = 100_000,
     results = [RunResult(s.id, s.title, seed, counts[i], int(noncompliance[i]),
                          np.concatenate(stance[i], axis=1), s.days_before_visit)
                for i, s in enumerate(scenarios)]
-    return Comparison(results, differences, [s.title for s in scenarios])
+    return Comparison(results, differences)

@@ -84,7 +84,8 @@ class SensitivityResult:
     def frame(self) -> pd.DataFrame:
         return self.indices.copy()
 
-    def plot(self, outcome: str = "hosted_no_arrest", ax=None, top: int = 15):
+    def plot(self, ax=None, outcome: str = "hosted_no_arrest", top: int = 15):
+        """Tornado chart of ``outcome``'s indices; returns the axes."""
         from ..plots import tornado
 
         return tornado(self, outcome=outcome, ax=ax, top=top)
@@ -142,8 +143,9 @@ def sensitivity(scenario: Scenario, method: str = "sobol", samples: int = 128,
     rows = []
     for j, outcome in enumerate(OUTCOMES):
         if np.var(y[:, j]) == 0:  # the outcome never varies: nothing to apportion
-            for name in names:
-                rows.append({"outcome": outcome, "parameter": name})
+            empty = dict.fromkeys(("S1", "S1_conf", "ST", "ST_conf") if method == "sobol"
+                                  else ("mu_star", "mu_star_conf", "sigma"), np.nan)
+            rows.extend({"outcome": outcome, "parameter": name, **empty} for name in names)
             continue
         if method == "sobol":
             res = sobol_analyze.analyze(problem, y[:, j], calc_second_order=False, seed=seed)

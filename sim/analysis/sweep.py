@@ -47,8 +47,8 @@ class Axis:
         except ValueError:
             raise UsageError(f"--vary {text!r}: LOW and HIGH must be numbers, STEPS a whole "
                              "number") from None
-        if not np.isfinite([low, high]).all() or low > high:
-            raise UsageError(f"--vary {text!r}: need finite LOW <= HIGH")
+        if not np.isfinite([low, high]).all() or low >= high:
+            raise UsageError(f"--vary {text!r}: need finite LOW < HIGH")
         if len(parts) == 3 and not 2 <= steps <= 1000:
             raise UsageError(f"--vary {text!r}: STEPS must be between 2 and 1000")
         return cls(key.strip(), low, high, steps)
@@ -88,7 +88,10 @@ class SweepResult:
 
         if len(self.axes) == 1:
             return sweep_lines(self, ax=ax)
-        return sweep_heatmap(self, outcome=outcome or "hosted_no_arrest", ax=ax)
+        if len(self.axes) == 2:
+            return sweep_heatmap(self, outcome=outcome or "hosted_no_arrest", ax=ax)
+        raise UsageError(f"a chart shows one or two swept keys, not {len(self.axes)}",
+                         hint="read the table (frame()) or plot a slice of it")
 
 
 def _point(scenario: Scenario, keys: list[str], values, runs: int, seed: int) -> np.ndarray:
@@ -135,10 +138,11 @@ def sweep(scenario: Scenario, axes: list[Axis], runs: int = 20_000, seed: int | 
         raise UsageError("each key may be varied only once")
     seed = new_seed() if seed is None else int(seed)
     points = design(axes, samples, seed)
-    # check the whole range up front: a bad key or bound fails before any work is done
-    for corner in (points.min(axis=0), points.max(axis=0)):
+    # check every point up front: a bad key, bound or non-whole day count fails before any
+    # work is done, not halfway through the sweep
+    for point in points:
         try:
-            scenario.with_values(dict(zip(keys, map(float, corner), strict=True)))
+            scenario.with_values(dict(zip(keys, map(float, point), strict=True)))
         except ScenarioError as exc:
             raise UsageError("; ".join(f"{p.path}: {p.expected}" for p in exc.problems),
                              hint="list the scenario's key paths with "
