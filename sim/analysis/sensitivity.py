@@ -1,9 +1,11 @@
 """Global sensitivity analysis with SALib: which uncertain parameters drive each outcome.
 
-The SALib problem lives in quantile space: every parameter the scenario marks
-uncertain gets bounds [0, 1] and is mapped to its own distribution through its
-quantile function, so Sobol indices apportion variance under the scenario's own
-uncertainty.  Each design point is evaluated as the outcome frequencies of
+The SALib problem lives in quantile space: every analysed parameter (by default
+those the scenario gives as distributions, not the calibrated weights) gets bounds
+[0, 1] and is mapped to its own distribution through its quantile function, so
+Sobol indices apportion variance under the scenario's own uncertainty.  The
+inputs are treated as independent (declared correlations are not used) and
+parameters left out of the analysis are held at their means.  Each design point is evaluated as the outcome frequencies of
 ``runs_per_point`` worlds, all points sharing the same agent noise (common
 random numbers): a parameter the model ignores then gives exactly the same
 output at every point that differs only in it, and its indices vanish.
