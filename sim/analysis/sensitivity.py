@@ -5,10 +5,12 @@ those the scenario gives as distributions, not the calibrated weights) gets boun
 [0, 1] and is mapped to its own distribution through its quantile function, so
 Sobol indices apportion variance under the scenario's own uncertainty.  The
 inputs are treated as independent (declared correlations are not used) and
-parameters left out of the analysis are held at their means.  Each design point is evaluated as the outcome frequencies of
-``runs_per_point`` worlds, all points sharing the same agent noise (common
-random numbers): a parameter the model ignores then gives exactly the same
-output at every point that differs only in it, and its indices vanish.
+parameters left out of the analysis are held at their means.
+
+Each design point is evaluated as the outcome frequencies of ``runs_per_point``
+worlds, all points sharing the same agent noise (common random numbers): a
+parameter the model ignores then gives exactly the same output at every point
+that differs only in it, and its indices vanish.
 """
 
 from __future__ import annotations
