@@ -231,7 +231,7 @@ def _run(args) -> int:
 
 def _compare(args) -> int:
     from .analysis.compare import compare
-    from .output import new_folder, save_chart
+    from .output import new_folder, save_chart, write_analysis_provenance
     from .scenario import load_scenario
 
     base = load_scenario(args.base)
@@ -241,15 +241,16 @@ def _compare(args) -> int:
                          executor=args.executor, workers=args.workers, scheduler=args.scheduler)
     print(comparison.table())
     new_folder(out)
+    write_analysis_provenance(out, [base, *others], comparison.base.seed, runs=args.runs)
     comparison.frame().to_csv(out / "comparison.csv", index=False)
     save_chart(comparison.plot(), out / "comparison.png")
-    print(f"\nwrote {out}/ (comparison.csv, comparison.png)")
+    print(f"\nwrote {out}/ (comparison.csv, comparison.png, provenance.json)")
     return EXIT_OK
 
 
 def _sweep(args) -> int:
     from .analysis.sweep import Axis, sweep
-    from .output import new_folder, save_chart
+    from .output import new_folder, save_chart, write_analysis_provenance
     from .scenario import load_scenario
 
     scenario = load_scenario(args.scenario)
@@ -259,6 +260,8 @@ def _sweep(args) -> int:
                    executor=args.executor, workers=args.workers, scheduler=args.scheduler)
     frame = result.frame()
     new_folder(out)
+    write_analysis_provenance(out, [scenario], result.seed, runs=args.runs,
+                              vary=args.vary, samples=args.samples)
     frame.to_csv(out / "sweep.csv", index=False)
     wide = frame.pivot_table(index=[a.key for a in axes], columns="outcome",
                              values="probability")[list(OUTCOMES)]
@@ -272,13 +275,13 @@ def _sweep(args) -> int:
             save_chart(result.plot(outcome=o), out / f"sweep_{o}.png")
     else:
         print(f"(no chart: charts show one or two swept keys, not {len(axes)})")
-    print(f"\nwrote {out}/ (sweep.csv and charts)")
+    print(f"\nwrote {out}/ (sweep.csv, charts, provenance.json)")
     return EXIT_OK
 
 
 def _sensitivity(args) -> int:
     from .analysis.sensitivity import sensitivity
-    from .output import new_folder, save_chart
+    from .output import new_folder, save_chart, write_analysis_provenance
     from .scenario import load_scenario
 
     scenario = load_scenario(args.scenario)
@@ -288,6 +291,9 @@ def _sensitivity(args) -> int:
                          include_weights=args.include_weights)
     frame = result.frame()
     new_folder(out)
+    write_analysis_provenance(out, [scenario], result.seed, method=args.method,
+                              samples=args.samples, runs_per_point=args.runs_per_point,
+                              parameters=sorted(frame.parameter.unique()))
     frame.to_csv(out / "sensitivity.csv", index=False)
     key = "ST" if args.method == "sobol" else "mu_star"
     wide = frame.pivot_table(index="parameter", columns="outcome", values=key)
@@ -297,7 +303,7 @@ def _sensitivity(args) -> int:
     print(wide.round(3).to_string())
     for o in OUTCOMES:
         save_chart(result.plot(outcome=o), out / f"tornado_{o}.png")
-    print(f"\nwrote {out}/ (sensitivity.csv, tornado_<outcome>.png)")
+    print(f"\nwrote {out}/ (sensitivity.csv, tornado_<outcome>.png, provenance.json)")
     return EXIT_OK
 
 
@@ -361,6 +367,9 @@ def main(argv: list[str] | None = None) -> int:
         sys.stderr.close()
         return EXIT_OK
     except KeyboardInterrupt:
-        print("\ninterrupted: no summary was written; finished chunks are kept: continue with "
-              "'python -m sim run SCENARIO --resume DIR'", file=sys.stderr)
+        if args.command == "run":
+            print("\ninterrupted: no summary was written; the finished chunks are kept: "
+                  "continue with 'python -m sim run SCENARIO --resume DIR'", file=sys.stderr)
+        else:
+            print(f"\ninterrupted: the {args.command} wrote no results", file=sys.stderr)
         return EXIT_INTERRUPTED

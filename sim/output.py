@@ -98,6 +98,27 @@ def save_chart(ax, path: Path) -> None:
         plt.close(ax.figure)
 
 
+def scenario_record(scenario: Scenario) -> dict:
+    """What identifies a scenario in provenance: id, files and content hash."""
+    return {"scenario": scenario.id, "scenario_file": scenario.file,
+            "base_scenario": scenario.base, "scenario_sha256": scenario.content_hash}
+
+
+def environment_record() -> dict:
+    """What identifies the code and the call: versions, commit, command line, time."""
+    return {"packages": package_versions(), "git_commit": git_commit(),
+            "command_line": sys.argv,
+            "finished_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
+
+
+def write_analysis_provenance(folder: Path, scenarios: list[Scenario], seed: int,
+                              **settings) -> None:
+    """provenance.json for an analysis folder (compare, sweep, sensitivity)."""
+    write_json(folder / "provenance.json", {
+        "scenarios": [scenario_record(s) for s in scenarios], "seed": seed, **settings,
+        **environment_record()})
+
+
 class RunFolder:
     """Writes one run's folder; never into a folder that already holds something."""
 
@@ -212,18 +233,8 @@ class RunFolder:
         for name, draw in (("outcomes.png", outcome_bars), ("stance.png", stance_fan)):
             save_chart(draw(result), self.path / name)
         result.folder = self.path
-        result.provenance = {
-            "scenario": scenario.id,
-            "scenario_file": scenario.file,
-            "base_scenario": scenario.base,
-            "scenario_sha256": scenario.content_hash,
-            "seed": result.seed,
-            "runs": result.runs,
-            "packages": package_versions(),
-            "git_commit": git_commit(),
-            "command_line": sys.argv,
-            "finished_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        }
+        result.provenance = {**scenario_record(scenario), "seed": result.seed,
+                             "runs": result.runs, **environment_record()}
         write_json(self.path / "provenance.json", result.provenance)
         write_json(self.path / "summary.json", result.summary())
 
