@@ -95,3 +95,29 @@ def test_morris_ranks_and_refuses_bad_methods(baseline):
     assert {"mu_star", "mu_star_conf", "sigma"} <= set(result.frame().columns)
     with pytest.raises(sim.UsageError):
         sensitivity(baseline, method="fast")
+
+
+@pytest.mark.parametrize("args, files", [
+    (["compare", "scenarios/mongolia_2024.yaml",
+      "scenarios/counterfactuals/mongolia_2024_fuel_threat.yaml", "--runs", "2000"],
+     ["comparison.csv", "comparison.png"]),
+    (["sweep", "scenarios/mongolia_2024.yaml", "--vary", f"{FUEL}=0:1:3", "--runs", "2000"],
+     ["sweep.csv", "sweep.png"]),
+    (["sensitivity", "scenarios/mongolia_2024.yaml", "--method", "morris", "--samples", "4",
+      "--runs-per-point", "50"], ["sensitivity.csv", "tornado_hosted_no_arrest.png"]),
+])
+def test_analysis_commands_write_tables_charts_and_provenance(tmp_path, args, files):
+    import json
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    out = tmp_path / "out"
+    proc = subprocess.run([sys.executable, "-m", "sim", *args, "--seed", "3", "--out", str(out)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    for name in files:
+        assert (out / name).stat().st_size > 0
+    provenance = json.loads((out / "provenance.json").read_text())
+    assert provenance["seed"] == 3 and provenance["scenarios"][0]["scenario_sha256"]
