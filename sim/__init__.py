@@ -7,11 +7,12 @@
 >>> result.plot()
 """
 
+from . import plots
 from .engine import run
 from .errors import Problem, ScenarioError, SimError, UsageError
 from .outcomes import OUTCOMES
 from .results import RunResult
 from .scenario import Scenario, load_scenario
 
-__all__ = ["load_scenario", "run", "Scenario", "RunResult", "OUTCOMES", "Problem",
+__all__ = ["load_scenario", "run", "plots", "Scenario", "RunResult", "OUTCOMES", "Problem",
            "ScenarioError", "SimError", "UsageError"]
