@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import logging
+import multiprocessing as mp
 import os
 
 from .errors import UsageError
@@ -44,7 +45,11 @@ class ProcessExecutor:
 
     def __init__(self, workers: int | None):
         self.workers = workers or os.cpu_count() or 1
-        self._pool = cf.ProcessPoolExecutor(max_workers=self.workers)
+        # not fork: the caller may have threads (progress bars, a notebook's kernel, Dask),
+        # and forking a threaded process can deadlock the child
+        context = mp.get_context("forkserver" if "forkserver" in mp.get_all_start_methods()
+                                 else "spawn")
+        self._pool = cf.ProcessPoolExecutor(max_workers=self.workers, mp_context=context)
 
     def submit(self, fn, *args):
         return self._pool.submit(fn, *args)

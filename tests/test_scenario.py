@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 import sim
@@ -118,7 +120,7 @@ def test_yaml_tags_that_construct_objects_are_refused(tmp_path):
 
 def test_counterfactual_overrides_only_what_it_names(tmp_path, baseline):
     cf = tmp_path / "cf.yaml"
-    (tmp_path / "base.yaml").write_text(open(baseline.file).read())
+    (tmp_path / "base.yaml").write_text(Path(baseline.file).read_text())
     cf.write_text(
         "base: base.yaml\nid: cf\ntitle: Pipeline signed\nrationale: because\n"
         "overrides:\n  actors:\n    mongolia:\n      ties:\n        russia:\n"
@@ -132,7 +134,7 @@ def test_counterfactual_overrides_only_what_it_names(tmp_path, baseline):
 
 
 def test_counterfactual_problems_name_the_counterfactual_file(tmp_path, baseline):
-    (tmp_path / "base.yaml").write_text(open(baseline.file).read())
+    (tmp_path / "base.yaml").write_text(Path(baseline.file).read_text())
     cf = tmp_path / "cf.yaml"
     cf.write_text("base: base.yaml\nid: cf\ntitle: t\nrationale: r\noverrides:\n  actors:\n"
                   "    mongolia:\n      params:\n        implementing_law: {value: 7, source: s}\n")
@@ -152,7 +154,7 @@ def test_missing_and_circular_bases(tmp_path):
 
 
 def test_counterfactual_may_not_repeat_base_keys(tmp_path, baseline):
-    (tmp_path / "base.yaml").write_text(open(baseline.file).read())
+    (tmp_path / "base.yaml").write_text(Path(baseline.file).read_text())
     cf = tmp_path / "cf.yaml"
     cf.write_text("base: base.yaml\nid: cf\ntitle: t\nrationale: r\nforecast_date: 2024-01-01\n")
     assert any(p.path == "forecast_date" for p in problems_of(cf))
