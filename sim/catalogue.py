@@ -20,11 +20,16 @@ class Spec:
     meaning: str
     integer: bool = False
     open_high: bool = False  # high itself is excluded
+    #: Value taken when a scenario leaves the parameter out; ``None`` makes it required.
+    #: Defaults keep files written before the parameter existed meaning what they meant.
+    default: float | None = None
 
     def expected(self) -> str:
         kind = "a whole number" if self.integer else "a number"
         if self.low == 0 and self.high == 1 and not self.integer:
             return "a share in [0, 1]"
+        if self.low == -1 and self.high == 1:
+            return "a signed score in [-1, 1]"
         if self.high == math.inf:
             return f"{kind} >= {self.low:g}"
         bracket = ")" if self.open_high else "]"
@@ -41,6 +46,10 @@ def share(meaning: str) -> Spec:
 
 def weight(meaning: str) -> Spec:
     return Spec(0.0, math.inf, meaning)
+
+
+def signed(meaning: str, default: float) -> Spec:
+    return Spec(-1.0, 1.0, meaning, default=default)
 
 
 HOST = "host"
@@ -73,6 +82,11 @@ ROLE_PARAMS: dict[str, dict[str, Spec]] = {
             "arrest (e.g. the African Union's 2009 decision)."),
         "military_exposure": share(
             "How exposed the host is to the visitor's military or security retaliation."),
+        "public_position": signed(
+            "What the host has said in public before the forecast date: -1 it invited the visitor "
+            "or promised not to arrest (e.g. declared it immune), +1 it said it would arrest, "
+            "0 silent. Reversing a public commitment is costly, and it is what the visitor "
+            "reads first.", default=0.0),
     },
     VISITOR: {
         "visit_value": share(
@@ -98,11 +112,19 @@ ROLE_PARAMS: dict[str, dict[str, Spec]] = {
         "conditionality": share(
             "How credibly those ties are conditioned on compliance with the warrant."),
         "escalation": share("How fast this actor escalates when the host wavers."),
+        "icc_stance": signed(
+            "This actor's stance towards the Court: +1 its ties are conditioned on compliance "
+            "with the warrant (the default), -1 it is hostile to the Court and conditions them "
+            "on defiance.", default=1.0),
     },
     PARTNER: {
         "pressure_against_arrest": share(
-            "Pressure this partner puts on the host not to arrest (e.g. a pipeline buyer that "
-            "needs the transit route)."),
+            "Strength of the pressure this partner puts on the host over the warrant (e.g. a "
+            "pipeline buyer that needs the transit route); its direction is icc_stance."),
+        "icc_stance": signed(
+            "Direction of this partner's pressure: -1 against arrest (the default, as the "
+            "name of pressure_against_arrest says), +1 for compliance with the warrant.",
+            default=-1.0),
     },
     LOBBY: {
         "intensity": share("Intensity of démarches and public calls to arrest."),
@@ -129,38 +151,73 @@ TIE_PARAMS: dict[str, Spec] = {
         "How vividly past supply interruptions are remembered (0 never, 1 recent and costly)."),
     "threat_credibility": share(
         "Credibility of the visitor's threat to retaliate if its leader is arrested."),
+    "supply_cutoff_threat": Spec(
+        0.0, 1.0, "Credibility of a threat by the visitor to cut energy supply if its leader is "
+        "arrested; it escalates like the other threats and bites through energy dependence.",
+        default=0.0),
 }
 
 TIMELINE_PARAMS: dict[str, Spec] = {
     "days_before_visit": Spec(
-        1, 365, "Days of build-up simulated before the visitor's arrival: from the "
-        "announcement of the visit (or the forecast date, if later) to arrival. Parameters "
-        "carry what was known at the forecast date.", integer=True),
-    "visit_days": Spec(1, 60, "Planned length of the visit in days.", integer=True),
+        0, 365, "Days from the forecast date to the visitor's arrival (0: it arrives on the "
+        "forecast date). The clock starts at the forecast date: what was known then is input.",
+        integer=True),
+    "visit_days": Spec(1, 60, "Planned length of the visit in days, arrival and departure "
+                       "days included.", integer=True),
+    "days_before_commitment": Spec(
+        0, 365, "Days from the forecast date to the visitor's commitment, the last day on "
+        "which it can still call the trip off (the summit opens, the plane leaves). Defaults "
+        "to the arrival day; never later than it.", integer=True),
+}
+
+#: Timeline dates a scenario may give instead of (or with) the day counts.
+TIMELINE_DATES: dict[str, str] = {
+    "arrival": "The day the visitor arrives (planned).",
+    "departure": "The day the visitor plans to leave.",
+    "commitment": "Optional: the last day on which the visitor can still call the trip off "
+                  "without a heavy cost (default: the arrival day).",
 }
 
 #: Global behavioural weights: shared by all scenarios, fitted by calibration.
+#: Drive weights are in units of the cost of acting at all (the "1" in the host's
+#: intent F / (F + A + 1), docs/MODEL.md): a weight of 19 on a factor at 1, alone,
+#: gives an intent of 0.95.
 WEIGHT_PARAMS: dict[str, Spec] = {
-    "baseline": Spec(-math.inf, math.inf, "Intercept of the host's compliance drive (logits)."),
-    "legal": weight("Weight of the legal obligation (logits per unit)."),
-    "court": weight("Weight of the Court's pressure."),
-    "western": weight("Weight of conditioned Western pressure."),
-    "lobbying": weight("Weight of lobbying states' pressure."),
-    "litigation": weight("Weight of domestic litigation (petition filed, order issued)."),
-    "energy": weight("Weight of energy dependence on the visitor (against arrest)."),
-    "economic": weight("Weight of trade, pipeline prospects and deals (against arrest)."),
-    "partner": weight("Weight of economic partners' pressure (against arrest)."),
-    "regional": weight("Weight of regional non-cooperation and neutrality (against arrest)."),
-    "security": weight("Weight of military exposure times threat credibility (against arrest)."),
-    "disposition_sd": weight("Spread of the host's unobserved disposition across worlds (logits)."),
-    "stance_inertia": Spec(0.0, 1.0, "Share of yesterday's stance kept each day.",
-                           open_high=True),
-    "stance_noise": weight("Day-to-day noise in the host's stance (logits)."),
-    "perception_sd": weight("Spread of the visitor's misreading of the host (logits)."),
-    "risk_tolerance": Spec(0.0, 1.0, "Arrest probability the visitor accepts for a visit of "
-                           "no particular value.", open_high=True),
+    "legal": weight("Drive towards arrest from the legal duty (obligation, implementing law, "
+                    "court independence)."),
+    "court": weight("Drive towards arrest from the Court's engagement and sanction threat."),
+    "western": weight("Drive from conditioned Western ties (signed by each actor's icc_stance)."),
+    "lobbying": weight("Drive towards arrest from lobbying states' démarches."),
+    "litigation": weight("Drive towards arrest from a petition pending before the host's courts "
+                         "(scaled by their independence)."),
+    "public_position": weight("Drive from the host's public position (a promise either way is "
+                              "costly to reverse)."),
+    "energy": weight("Drive against arrest from energy dependence on the visitor."),
+    "economic": weight("Drive against arrest from trade, pipeline prospects and deals."),
+    "partner": weight("Drive from economic partners' pressure (signed by their icc_stance)."),
+    "regional": weight("Drive against arrest from a regional organisation's non-cooperation "
+                       "call."),
+    "neutrality": weight("Drive against arrest from a declared neutrality doctrine."),
+    "security": weight("Drive against arrest from military exposure times threat credibility."),
+    "disposition_sd": weight("Spread of the host's unobserved disposition across worlds "
+                             "(logits of its intent)."),
+    "stance_inertia": Spec(0.0, 1.0, "Share of yesterday's stance kept each day when the "
+                           "pressures move.", open_high=True),
+    "perception_sd": weight("Spread of the visitor's misreading of the host's intent (logits)."),
+    "risk_tolerance": Spec(0.0, 1.0, "Risk of arrest over the whole stay that the visitor "
+                           "accepts for a visit of no particular value.", open_high=True),
     "visit_value_weight": weight("How much a valuable visit raises the risk accepted (logits)."),
-    "order_rate": share("Daily chance that an independent court rules on a pending petition."),
-    "order_shock": weight("Rise in the visitor's perceived risk when a court orders arrest "
-                          "(logits)."),
+    "order_rate": share("Daily chance that a fully independent court rules on a pending "
+                        "petition (scaled by the courts' independence)."),
+}
+
+#: Weights that version 1 had and version 2 dropped (they no longer mean anything);
+#: a weights file that still gives them is refused with this explanation.
+RETIRED_WEIGHTS: dict[str, str] = {
+    "baseline": "model v2 has no intercept: without a duty or a pressure the host has no "
+                "reason to act",
+    "stance_noise": "model v2 has no daily noise in the host's stance: the visitor's "
+                    "uncertainty about the host is perception_sd",
+    "order_shock": "model v2 reads a court order through the host's obedience to its courts "
+                   "(court_independence), the same quantity for host and visitor",
 }

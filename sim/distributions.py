@@ -22,7 +22,12 @@ KINDS: dict[str, tuple[str, ...]] = {
     "normal": ("mean", "sd"),
     "truncnormal": ("mean", "sd", "low", "high"),
     "beta": ("alpha", "beta"),
+    "lognormal": ("median", "sigma"),
+    "logitnormal": ("median", "sigma"),
 }
+
+#: Gauss-Hermite nodes and weights (probabilists'), for means without a closed form.
+_GH_NODES, _GH_WEIGHTS = np.polynomial.hermite_e.hermegauss(64)
 
 
 @dataclass(frozen=True)
@@ -46,9 +51,11 @@ class Distribution:
 
     @property
     def is_fixed(self) -> bool:
-        return self.kind == "fixed" or (
-            self.kind in ("normal", "truncnormal") and self.args["sd"] == 0
-        ) or (self.kind in ("uniform", "triangular") and self.args["low"] == self.args["high"])
+        a = self.args
+        return (self.kind == "fixed"
+                or (self.kind in ("normal", "truncnormal") and a["sd"] == 0)
+                or (self.kind in ("lognormal", "logitnormal") and a["sigma"] == 0)
+                or (self.kind in ("uniform", "triangular") and a["low"] == a["high"]))
 
     def support(self) -> tuple[float, float]:
         """Smallest interval holding every value the distribution can take."""
@@ -57,8 +64,10 @@ class Distribution:
             return a["value"], a["value"]
         if self.kind in ("uniform", "triangular", "truncnormal"):
             return a["low"], a["high"]
-        if self.kind == "beta":
+        if self.kind in ("beta", "logitnormal"):
             return 0.0, 1.0
+        if self.kind == "lognormal":
+            return 0.0, math.inf
         return -math.inf, math.inf
 
     def mean(self) -> float:
@@ -73,6 +82,13 @@ class Distribution:
             return a["mean"]
         if self.kind == "beta":
             return a["alpha"] / (a["alpha"] + a["beta"])
+        if self.kind == "lognormal":
+            return a["median"] * math.exp(a["sigma"] ** 2 / 2)
+        if self.kind == "logitnormal":
+            if a["sigma"] == 0:
+                return a["median"]
+            values = special.expit(special.logit(a["median"]) + a["sigma"] * _GH_NODES)
+            return float(values @ _GH_WEIGHTS / _GH_WEIGHTS.sum())
         return float(self._truncnorm().mean())
 
     def ppf(self, u: np.ndarray) -> np.ndarray:
@@ -90,6 +106,10 @@ class Distribution:
             return a["mean"] + a["sd"] * special.ndtri(u)
         if self.kind == "beta":
             return special.betaincinv(a["alpha"], a["beta"], u)
+        if self.kind == "lognormal":
+            return a["median"] * np.exp(a["sigma"] * special.ndtri(u))
+        if self.kind == "logitnormal":
+            return special.expit(special.logit(a["median"]) + a["sigma"] * special.ndtri(u))
         return self._truncnorm().ppf(u)
 
     def _truncnorm(self):
@@ -141,6 +161,12 @@ def problems(kind: object, args: dict[str, object]) -> list[tuple[str, object, s
         found.append(("sd", a["sd"], "a standard deviation >= 0"))
     if kind == "truncnormal" and a["sd"] == 0 and not a["low"] <= a["mean"] <= a["high"]:
         found.append(("mean", a["mean"], "low <= mean <= high when sd is 0"))
+    if kind in ("lognormal", "logitnormal") and a["sigma"] < 0:
+        found.append(("sigma", a["sigma"], "a standard deviation (of the log or logit) >= 0"))
+    if kind == "lognormal" and a["median"] <= 0:
+        found.append(("median", a["median"], "a median > 0"))
+    if kind == "logitnormal" and not 0 < a["median"] < 1:
+        found.append(("median", a["median"], "a median strictly between 0 and 1"))
     if kind == "beta":
         for name in ("alpha", "beta"):
             if a[name] <= 0:

@@ -17,9 +17,10 @@ import numpy as np
 import pyarrow as pa
 from tqdm.auto import tqdm
 
+from .agents import DRIVER_KEYS
 from .errors import UsageError
 from .executors import make_executor
-from .model import WarrantVisitModel
+from .model import WarrantVisitModel, driver_block_sums
 from .outcomes import OUTCOMES
 from .output import RunFolder
 from .results import RunResult, wilson_interval
@@ -45,6 +46,7 @@ class ChunkResult:
     noncompliance: int
     stance: np.ndarray  # (days + 1, k) for its replications with index < STANCE_SAMPLE
     table: pa.Table | None
+    drivers: np.ndarray  # (blocks, len(DRIVER_KEYS)): per-block sums of the drivers
     outcomes: np.ndarray | None = None  # each world's outcome code, when asked for
 
 
@@ -75,7 +77,7 @@ def simulate_chunk(scenario: Scenario, seed: int, first_block: int, sizes: list[
             columns[path] = pa.array(np.asarray(model.values[path], dtype=np.float32))
         table = pa.table(columns)
     result = ChunkResult(first_block, counts, int(model.noncompliance.sum()),
-                         model.stance_path[:, :keep].copy(), table,
+                         model.stance_path[:, :keep].copy(), table, driver_block_sums(model),
                          model.outcome.copy() if with_outcomes else None)
     release(model)
     return result
@@ -171,6 +173,7 @@ def run(scenario: Scenario, runs: int | None = None, seed: int | None = None, *,
     counts = np.zeros(len(OUTCOMES), dtype=np.int64)
     noncompliance = 0
     stance_parts = []
+    driver_parts: list[np.ndarray] = []
     try:
         if resume is not None:
             folder, seed, runs, chunk_size, precision = RunFolder.reopen(
@@ -189,13 +192,15 @@ def run(scenario: Scenario, runs: int | None = None, seed: int | None = None, *,
                     folder.write_chunk(chunk)
                 counts += chunk.counts
                 noncompliance += chunk.noncompliance
+                driver_parts.append(chunk.drivers)
                 if chunk.stance.shape[1]:
                     stance_parts.append(chunk.stance)
                 bar.update(int(chunk.counts.sum()))
                 if precision is not None and precise_enough(counts, precision):
                     break
         result = RunResult(scenario.id, scenario.title, seed, counts, noncompliance,
-                           np.concatenate(stance_parts, axis=1), scenario.days_before_visit)
+                           np.concatenate(stance_parts, axis=1), scenario.days_before_visit,
+                           driver_means(driver_parts, int(counts.sum())))
         if folder:
             folder.finish(result, scenario)
         return result
@@ -203,6 +208,12 @@ def run(scenario: Scenario, runs: int | None = None, seed: int | None = None, *,
         pool.close()
         if folder:
             folder.release()
+
+
+def driver_means(parts: list[np.ndarray], runs: int) -> dict[str, float]:
+    """Each driver's mean over all worlds, from per-block sums added in block order."""
+    totals = np.concatenate(parts, axis=0).sum(axis=0)
+    return {k: float(v) / runs for k, v in zip(DRIVER_KEYS, totals, strict=True)}
 
 
 def _in_block_order(pool, plan, scenario, seed, folder):

@@ -7,7 +7,10 @@ import numpy as np
 
 from . import catalogue as cat
 from .agents import (
+    DRIVER_KEYS,
+    DRIVES,
     ROLE_CLASSES,
+    Actor,
     Court,
     DomesticLegalActor,
     EconomicPartner,
@@ -16,7 +19,7 @@ from .agents import (
     VisitingState,
     WesternActor,
 )
-from .outcomes import HOSTED, PENDING
+from .outcomes import HOSTED, LEFT_EARLY, PENDING
 from .sampling import draw_parameters
 from .scenario import Scenario
 from .streams import Streams
@@ -29,10 +32,12 @@ _CREATION_ORDER = (cat.COURT, cat.WESTERN, cat.PARTNER, cat.LOBBY, cat.DOMESTIC,
 class WarrantVisitModel(mesa.Model):
     """A warrant visit from the forecast date to the visitor's planned departure.
 
-    One step is one day.  Days ``0 .. days_before_visit - 1`` precede the visit
-    (the visitor may cancel); the next ``visit_days`` days are the visit (the
-    visitor may leave early, the host may arrest).  Every state variable holds
-    one value per world.
+    One step is one day; day 0 is the forecast date, whose state is the scenario's
+    input.  Until its commitment day the visitor may call the trip off; from the
+    arrival day it is present: the host decides, then the visitor may leave, until
+    the scheduled departure day, when staying is not leaving early.  From day 1
+    on, domestic litigation and the actors' campaigns move before anyone decides.
+    Every state variable holds one value per world.
 
     Parameters
     ----------
@@ -56,8 +61,10 @@ class WarrantVisitModel(mesa.Model):
         self.streams = streams
         self.values = draw_parameters(scenario, streams) if values is None else values
         self.weights = {name: self.values[f"weights.{name}"] for name in cat.WEIGHT_PARAMS}
-        self.days_before_visit = scenario.days_before_visit
-        self.horizon = scenario.days_before_visit + scenario.visit_days
+        self.arrival_day = scenario.days_before_visit
+        self.commitment_day = min(scenario.days_before_commitment, self.arrival_day)
+        self.departure_day = self.arrival_day + scenario.visit_days - 1
+        self.horizon = self.departure_day + 1
         self.day = 0
         self.outcome = np.full(streams.n, PENDING, dtype=np.int8)
         self.noncompliance = np.zeros(streams.n, dtype=bool)
@@ -70,6 +77,10 @@ class WarrantVisitModel(mesa.Model):
         self.domestic: list[DomesticLegalActor] = []
         lists = {cat.WESTERN: self.western, cat.PARTNER: self.partners, cat.LOBBY: self.lobbies,
                  cat.DOMESTIC: self.domestic}
+        self.court: Court
+        self.visitor: VisitingState
+        self.host: HostGovernment
+        self._courts_of_host(scenario)
         for role in _CREATION_ORDER:
             for actor in scenario.with_role(role):
                 agent = ROLE_CLASSES[role](self, actor.id, actor.name)
@@ -77,23 +88,28 @@ class WarrantVisitModel(mesa.Model):
                     lists[role].append(agent)
                 else:
                     setattr(self, role, agent)  # self.court, self.visitor, self.host
-        self.court: Court
-        self.visitor: VisitingState
-        self.host: HostGovernment
-        self.responders = [self.court, *self.western, *self.partners, *self.lobbies,
-                           self.visitor]
-        self.stance_path[0] = self.host.stance
+        self.responders: list[Actor] = [self.court, *self.western, *self.lobbies, self.visitor]
+        self.stance_path[0] = self.host.intent
+        self.drivers = measure_drivers(self)
 
         self.datacollector = mesa.DataCollector(model_reporters={
             "day": "day",
-            "stance": lambda m: float(np.mean(m.host.stance)),
+            "intent": lambda m: float(np.mean(m.host.intent)),
+            "arrest_chance": lambda m: float(np.mean(m.host.arrest_chance)),
             "perceived_risk": lambda m: float(np.mean(m.visitor.perceived_risk)),
             "accepted_risk": lambda m: float(np.mean(m.visitor.accepted_risk)),
+            "petition": lambda m: float(np.mean(m.litigation)),
             "court_order": lambda m: float(np.mean(m.court_order)),
             "pending": lambda m: float(np.mean(m.outcome == PENDING)),
-            **{f"pressure_{name}": _mean_pressure(name) for name in self.host.pressures},
+            **{f"drive_{name}": _mean_drive(name) for name in DRIVES},
         })
         self.datacollector.collect(self)
+
+    def _courts_of_host(self, scenario: Scenario) -> None:
+        """The host's courts, needed by domestic actors created before the host."""
+        independence = self.values[f"actors.{scenario.host.id}.params.court_independence"]
+        self.obedience = independence  # how far the executive obeys a court order
+        self.ruling_rate = self.weights["order_rate"] * independence
 
     def tie(self, name: str):
         """A parameter of the host's tie to the visitor."""
@@ -101,7 +117,7 @@ class WarrantVisitModel(mesa.Model):
 
     @property
     def visiting(self) -> bool:
-        return self.day >= self.days_before_visit
+        return self.arrival_day <= self.day <= self.departure_day
 
     @property
     def court_order(self):
@@ -112,29 +128,38 @@ class WarrantVisitModel(mesa.Model):
 
     @property
     def litigation(self):
-        """Strongest domestic legal pressure: 0.5 for a petition, 1 with an order."""
+        """Whether a petition is before the host's courts (or has produced an order)."""
         if not self.domestic:
-            return 0.0
-        return np.maximum.reduce([a.pressure for a in self.domestic])
+            return np.zeros(self.streams.n, dtype=bool)
+        return np.logical_or.reduce([a.petition | a.order for a in self.domestic])
 
     def step(self) -> None:
-        for actor in self.domestic:
-            actor.litigate()
-        for actor in self.responders:
-            actor.respond()
+        # the visit beginning is news to every campaign, as is a petition or a court order;
+        # the rest of day 0 (the forecast date) is the scenario's input
+        news = np.full(self.streams.n, self.day == self.arrival_day)
+        if self.day > 0:
+            for actor in self.domestic:
+                news |= actor.litigate()
+        if news.any():
+            for actor in self.responders:
+                actor.respond(news)
         self.host.weigh()
-        self.visitor.decide()
+        if self.day <= self.commitment_day:
+            self.visitor.plan()
         if self.visiting:
             self.host.decide()
+            if self.day < self.departure_day:
+                self.visitor.stay_or_leave()
         self.day += 1
-        self.stance_path[self.day] = self.host.stance
+        self.stance_path[self.day] = self.host.intent
         if self.day == self.horizon:
             self._finish()
         self.datacollector.collect(self)
 
     def _finish(self) -> None:
         self.outcome[self.outcome == PENDING] = HOSTED
-        self.noncompliance = self.court.rule_on_compliance(self.outcome, self.streams.random())
+        defied = (self.outcome == HOSTED) | (self.outcome == LEFT_EARLY)
+        self.noncompliance = self.court.rule_on_compliance(defied, self.streams.random())
         self.running = False
 
     def run_to_end(self) -> WarrantVisitModel:
@@ -143,5 +168,44 @@ class WarrantVisitModel(mesa.Model):
         return self
 
 
-def _mean_pressure(name: str):
-    return lambda m: float(np.mean(m.host.pressures[name]))
+def measure_drivers(model: WarrantVisitModel) -> dict[str, np.ndarray]:
+    """What each drive does at the forecast date, per world.
+
+    ``host.<drive>``: the host's intent minus its intent without that drive (positive:
+    the drive pushes towards arrest).  ``visitor.<drive>``: whether the visitor would
+    stay away minus whether it would without that drive (through the host's intent,
+    the one quantity both read); ``visitor.visit_value`` is the visitor's own reason to
+    come.  Averages over worlds are the forecast's drivers.
+    """
+    host, visitor = model.host, model.visitor
+    order = model.court_order
+    stays_away = visitor.risk(host.intent, order) > visitor.accepted_risk
+    out: dict[str, np.ndarray] = {}
+    for name in DRIVES:
+        without = host.intent_without(name)
+        out[f"host.{name}"] = host.intent - without
+        out[f"visitor.{name}"] = stays_away.astype(float) - (
+            visitor.risk(without, order) > visitor.accepted_risk)
+    out["visitor.visit_value"] = stays_away.astype(float) - (
+        visitor.risk(host.intent, order) > model.weights["risk_tolerance"])
+    n = model.streams.n
+    return {k: np.broadcast_to(out[k], (n,)).astype(float) for k in DRIVER_KEYS}
+
+
+def driver_block_sums(model: WarrantVisitModel) -> np.ndarray:
+    """Sums of each driver over each block of worlds, shape ``(blocks, len(DRIVER_KEYS))``.
+
+    Kept per block so that totals are added in block order whatever the chunking.
+    """
+    table = np.stack([model.drivers[k] for k in DRIVER_KEYS], axis=1)
+    edges = np.cumsum([0, *model.streams.sizes])
+    return np.stack([table[a:b].sum(axis=0) for a, b in zip(edges[:-1], edges[1:],
+                                                             strict=True)])
+
+
+def _mean_drive(name: str):
+    """Mean net drive (towards arrest minus against) for the DataCollector."""
+    def mean(m):
+        pro, con = m.host.drives[name]
+        return float(np.mean(np.asarray(pro) - np.asarray(con)))
+    return mean

@@ -29,6 +29,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from .agents import DRIVER_KEYS
 from .errors import OutputError, UsageError
 from .results import RunResult, write_json
 from .scenario import Scenario
@@ -86,9 +87,12 @@ def new_folder(path: Path) -> Path:
 
 
 def save_chart(ax, path: Path) -> None:
-    """Save the figure of ``ax`` to ``path`` (PNG) and free it."""
+    """Save the figure of ``ax`` (an axes, or several of one figure) to ``path`` (PNG)
+    and free it."""
     import matplotlib.pyplot as plt
 
+    if not hasattr(ax, "figure"):
+        ax = np.ravel(ax)[0]
     try:
         ax.figure.savefig(path, dpi=120, bbox_inches="tight")
     except OSError as exc:
@@ -207,7 +211,8 @@ class RunFolder:
         atomic_write(stance, lambda fh: np.save(fh, chunk.stance, allow_pickle=False))
         write_json(record, {"first_block": chunk.first_block, "rows": chunk.table.num_rows,
                             "counts": chunk.counts.tolist(),
-                            "noncompliance": chunk.noncompliance})
+                            "noncompliance": chunk.noncompliance,
+                            "drivers": chunk.drivers.tolist()})
 
     def read_chunk(self, first_block: int, sizes: list[int]):
         """A finished chunk from disk, or None if it is missing, partial or corrupt."""
@@ -219,18 +224,22 @@ class RunFolder:
             rows = pq.ParquetFile(table).metadata.num_rows
             sample = np.load(stance, allow_pickle=False)
             counts = np.asarray(info["counts"], dtype=np.int64)
+            drivers = np.asarray(info["drivers"], dtype=float)
+            if drivers.shape != (len(sizes), len(DRIVER_KEYS)):
+                return None
             if rows != sum(sizes) or info["rows"] != rows or counts.sum() != rows:
                 return None
             if pq.read_table(table, columns=["outcome"]).num_rows != rows:
                 return None
         except (OSError, ValueError, KeyError, TypeError, pa.ArrowException):
             return None
-        return ChunkResult(first_block, counts, int(info["noncompliance"]), sample, None)
+        return ChunkResult(first_block, counts, int(info["noncompliance"]), sample, None, drivers)
 
     def finish(self, result: RunResult, scenario: Scenario) -> None:
-        from .plots import outcome_bars, stance_fan
+        from .plots import drivers_chart, outcome_bars, stance_fan
 
-        for name, draw in (("outcomes.png", outcome_bars), ("stance.png", stance_fan)):
+        for name, draw in (("outcomes.png", outcome_bars), ("stance.png", stance_fan),
+                           ("drivers.png", drivers_chart)):
             save_chart(draw(result), self.path / name)
         result.folder = self.path
         result.provenance = {**scenario_record(scenario), "seed": result.seed,

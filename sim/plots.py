@@ -45,36 +45,71 @@ def outcome_bars(result, ax=None):
 
 
 def stance_fan(result, ax=None):
-    """Fan chart of the host's stance (probability it would arrest today) over time."""
-    from scipy.special import expit
-
+    """Fan chart of the host's intent (probability it would execute the warrant) over time."""
     ax = _axes(ax)
     q = result.stance_quantiles()
     days = q.index.to_numpy()
     colour = COLOURS["arrest_surrender"]
-    ax.fill_between(days, expit(q["q05"]), expit(q["q95"]), color=colour, alpha=0.18,
-                    label="5-95%", linewidth=0)
-    ax.fill_between(days, expit(q["q25"]), expit(q["q75"]), color=colour, alpha=0.35,
-                    label="25-75%", linewidth=0)
-    ax.plot(days, expit(q["q50"]), color=colour, linewidth=2, label="median")
+    ax.fill_between(days, q["q05"], q["q95"], color=colour, alpha=0.18, label="5-95%",
+                    linewidth=0)
+    ax.fill_between(days, q["q25"], q["q75"], color=colour, alpha=0.35, label="25-75%",
+                    linewidth=0)
+    ax.plot(days, q["q50"], color=colour, linewidth=2, label="median")
     ax.axvline(0, color="#555555", linestyle="--", linewidth=1)
     ax.annotate("arrival", (0, 1), xycoords=("data", "axes fraction"), xytext=(4, -12),
                 textcoords="offset points", fontsize=9, color="#555555")
-    ax.set_xlabel("Day relative to the visitor's arrival")
-    ax.set_ylabel("Host's intent to arrest\n(daily probability, sigmoid of stance)")
-    ax.yaxis.set_major_formatter(_percent())
+    ax.set_xlabel("Day relative to the visitor's arrival (end of day)")
+    ax.set_ylabel("Host's intent to execute\nthe warrant")
+    ax.yaxis.set_major_formatter(_percent(decimals=1 if q["q95"].max() < 0.1 else 0))
+    ax.set_ylim(0, max(float(q["q95"].max()) * 1.15, 0.01))
     ax.set_xticks(days)
-    ax.set_title(f"{result.title}: the host's stance\n"
+    ax.set_title(f"{result.title}: the host's intent\n"
                  f"{result.stance_sample.shape[1]:,} of {result.runs:,} runs", fontsize=10)
     ax.legend(frameon=False, loc="upper left", bbox_to_anchor=(0.0, 0.92))
     ax.spines[["top", "right"]].set_visible(False)
     return ax
 
 
-def _percent():
+def drivers_chart(result, ax=None):
+    """What each pressure did at the forecast date: to the host's intent (left) and to the
+    visitor's choice to stay away (right), in percentage points; returns the two axes.
+
+    ``ax``, if given, is a pair of axes.
+    """
+    if ax is None:
+        import matplotlib.pyplot as plt
+
+        _, ax = plt.subplots(1, 2, figsize=(9, 4.6), layout="constrained")
+    host_ax, visitor_ax = ax
+    block = result.drivers_summary()
+    panels = ((host_ax, block["host_intent"], "Host's intent to arrest",
+               "towards arrest", "against"),
+              (visitor_ax, block["visitor_stays_away"], "Visitor stays away",
+               "stays away", "travels"))
+    for axis, effects, title, plus, minus in panels:
+        names = sorted(effects, key=lambda k: abs(effects[k]))
+        values = np.array([100 * effects[k] for k in names])
+        colours = [COLOURS["arrest_surrender"] if v > 0 else COLOURS["hosted_no_arrest"]
+                   for v in values]
+        axis.barh(np.arange(len(names)), values, color=colours, height=0.7)
+        axis.set_yticks(np.arange(len(names)), [n.replace("_", " ") for n in names],
+                        fontsize=9)
+        axis.axvline(0, color="#333333", linewidth=0.8)
+        span = max(float(np.abs(values).max()) if len(values) else 0.0, 0.1) * 1.25
+        axis.set_xlim(-span, span)
+        axis.set_xlabel(f"percentage points\n(+ {plus}, \u2212 {minus})", fontsize=9)
+        axis.set_title(title, fontsize=10)
+        axis.spines[["top", "right"]].set_visible(False)
+    host_ax.figure.suptitle(f"{result.title}: drivers at the forecast date\n"
+                            f"each pressure against the same worlds without it "
+                            f"({result.runs:,} runs)", fontsize=10)
+    return ax
+
+
+def _percent(decimals: int = 0):
     from matplotlib.ticker import PercentFormatter
 
-    return PercentFormatter(1.0, decimals=0)
+    return PercentFormatter(1.0, decimals=decimals)
 
 
 def comparison_chart(comparison, ax=None):

@@ -35,8 +35,13 @@ class RunResult:
     noncompliance : int
         Replications in which the Court found the host in non-compliance.
     stance_sample : numpy.ndarray
-        The host's stance, shape ``(days + 1, k)``, for the first ``k`` replications
-        (the same ones whatever the chunking), for fan charts.
+        The host's intent (probability that it executes the warrant), shape
+        ``(days + 1, k)``, for the first ``k`` replications (the same ones whatever the
+        chunking), for fan charts.
+    drivers : dict
+        Each driver's mean over all worlds at the forecast date (``host.<drive>``: change
+        in the host's intent due to that drive; ``visitor.<drive>``: change in the share
+        of worlds in which the visitor stays away), as from ``sim.model.measure_drivers``.
     """
 
     scenario_id: str
@@ -46,6 +51,7 @@ class RunResult:
     noncompliance: int
     stance_sample: np.ndarray
     days_before_visit: int
+    drivers: dict[str, float] = field(default_factory=dict)
     folder: Path | None = None
     provenance: dict = field(default_factory=dict, repr=False)
 
@@ -109,7 +115,29 @@ class RunResult:
                                               strict=True)},
             "secondary": {"icc_noncompliance_finding": {
                 "probability": self.noncompliance_probability, "ci95": [lo, hi]}},
+            "drivers": self.drivers_summary(),
         }
+
+    def drivers_summary(self) -> dict:
+        """The ``drivers`` block of ``summary.json``: what each pressure did, on average."""
+        host = {k.removeprefix("host."): v for k, v in self.drivers.items()
+                if k.startswith("host.")}
+        visitor = {k.removeprefix("visitor."): v for k, v in self.drivers.items()
+                   if k.startswith("visitor.")}
+        return {
+            "host_intent": host,
+            "visitor_stays_away": visitor,
+            "about": "At the forecast date, averaged over worlds. host_intent: how much each "
+                     "drive raises (+) or lowers (-) the host's probability of executing the "
+                     "warrant, against the same world without that drive. visitor_stays_away: "
+                     "how much it raises or lowers the share of worlds in which the visitor "
+                     "would call the trip off. Drives interact, so they need not add up.",
+        }
+
+    def drivers_frame(self) -> pd.DataFrame:
+        """Drivers as a tidy table: actor (host or visitor), drive, effect."""
+        rows = [(k.split(".")[0], k.split(".", 1)[1], v) for k, v in self.drivers.items()]
+        return pd.DataFrame(rows, columns=["actor", "drive", "effect"])
 
     def table(self) -> str:
         """The outcome table as text, for terminals and notebooks."""
@@ -122,6 +150,12 @@ class RunResult:
             lines.append(f"{o:<20}{p:>12.4f}{f'[{lo:.4f}, {hi:.4f}]':>22}{se[o]:>10.4f}")
         nc = self.noncompliance_probability
         lines.append(f"secondary: ICC non-compliance finding {nc:.4f}")
+        top = sorted(((v, k.removeprefix("host.")) for k, v in self.drivers.items()
+                      if k.startswith("host.") and abs(v) >= 0.0005),
+                     key=lambda x: -abs(x[0]))[:4]
+        if top:
+            lines.append("drivers of the host's intent: " + ", ".join(
+                f"{name} {100 * v:+.1f} pts" for v, name in top))
         return "\n".join(lines)
 
     def plot(self, ax=None):
@@ -129,6 +163,12 @@ class RunResult:
         from .plots import outcome_bars
 
         return outcome_bars(self, ax=ax)
+
+    def plot_drivers(self, ax=None):
+        """Bars of what each drive did to the host and to the visitor; returns the axes."""
+        from .plots import drivers_chart
+
+        return drivers_chart(self, ax=ax)
 
     def __repr__(self) -> str:
         return self.table()

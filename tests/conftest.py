@@ -40,3 +40,30 @@ def write_scenario(tmp_path, baseline_doc):
         return path
 
     return _write
+
+
+@pytest.fixture(scope="session")
+def v2_weights(tmp_path_factory) -> Path:
+    """A weights file valid for model v2 whatever state the shipped one is in.
+
+    The shipped ``sim/data/weights.yaml`` without the retired weights, with any
+    missing v2 weight added as a test assumption, and without correlations that
+    name a retired weight.  Tests of the loader use it so that they do not depend
+    on the calibration shipped at the time.
+    """
+    from sim import catalogue as cat
+    from sim.scenario import default_weights_file
+
+    doc = yaml.safe_load(default_weights_file().read_text())
+    weights = {k: v for k, v in doc["weights"].items() if k not in cat.RETIRED_WEIGHTS}
+    for name in cat.WEIGHT_PARAMS:
+        weights.setdefault(name, {"value": 3.0, "assumption": "test"})
+    doc["weights"] = weights
+    retired = {f"weights.{k}" for k in cat.RETIRED_WEIGHTS}
+    doc["correlations"] = [c for c in doc.get("correlations") or []
+                           if not retired & set(c["between"])] or None
+    if doc["correlations"] is None:
+        del doc["correlations"]
+    path = tmp_path_factory.mktemp("weights") / "weights.yaml"
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    return path

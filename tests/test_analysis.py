@@ -33,6 +33,8 @@ def test_compare_matches_separate_runs_and_pairing_narrows_intervals(baseline):
         assert d == pytest.approx(p) and lo <= d <= hi
         # an unpaired 95% half-width, for reference: pairing must do better
         pa, pb = c.results[0].probabilities[o], c.results[1].probabilities[o]
+        if pa == pb == 0:  # an outcome that never happens has nothing to pair
+            continue
         unpaired = 1.96 * np.sqrt((pa * (1 - pa) + pb * (1 - pb)) / 40_000)
         assert (hi - lo) / 2 < unpaired
 
@@ -83,7 +85,8 @@ def test_a_parameter_the_model_ignores_has_zero_sobol_indices(baseline):
     s = baseline.with_values({THREAT: 0.0, "actors.russia.params.escalation": 0.0})
     result = sensitivity(s, samples=32, runs_per_point=200, seed=1)
     f = result.frame()
-    rows = f[f.parameter == ignored]
+    rows = f[f.parameter == ignored].dropna(subset=["S1"])  # outcomes that never vary: NaN
+    assert len(rows) >= 2
     assert np.allclose(rows[["S1", "ST"]].to_numpy(), 0.0)
     # while a parameter that matters is clearly non-zero
     top = f[f.outcome == "hosted_no_arrest"].sort_values("ST").iloc[-1]

@@ -67,10 +67,11 @@ def test_smoothed_counts_never_zero_and_sum_to_one():
 
 
 def test_transforms_round_trip():
-    for name, value in (("baseline", -2.5), ("legal", 4.0), ("risk_tolerance", 0.07)):
+    for name, value in (("stance_inertia", 0.6), ("legal", 4.0), ("risk_tolerance", 0.07)):
         x = cal.to_free(name, value)
         assert cal.from_free(name, x) == pytest.approx(value)
-    assert cal.transform_of("baseline") == "identity"
+    assert cal.transform_of("legal") == "log"
+    assert cal.transform_of("risk_tolerance") == "logit"
     assert cal.transform_of("legal") == "log"
     assert cal.transform_of("risk_tolerance") == "logit"
 
@@ -78,7 +79,7 @@ def test_transforms_round_trip():
 # --------------------------------------------------------------------------- calibration
 
 def test_tiny_calibration_raises_the_likelihood_and_writes_a_loadable_file(few_cases, tmp_path):
-    fit = cal.calibrate(few_cases, fitted=("baseline", "legal", "risk_tolerance"), runs=400,
+    fit = cal.calibrate(few_cases, fitted=("energy", "legal", "risk_tolerance"), runs=400,
                         max_evals=40, progress=False)
     assert fit.log_likelihood > fit.log_likelihood_prior
     assert fit.evaluations <= 40 + 2 * 3 + 2  # the budget, plus the Fisher differences
@@ -88,12 +89,14 @@ def test_tiny_calibration_raises_the_likelihood_and_writes_a_loadable_file(few_c
     doc = yaml.safe_load(path.read_text())
     assert set(doc) <= {"weights", "description", "calibration", "correlations"}
     assert doc["calibration"]["cases"] == [f[:-5] for f in FEW]
-    assert doc["weights"]["legal"]["dist"] == "truncnormal"
+    assert doc["weights"]["legal"]["dist"] == "lognormal"
+    assert doc["weights"]["risk_tolerance"]["dist"] == "logitnormal"
     assert doc["weights"]["court"] == yaml.safe_load(
         cal.prior_weights_file().read_text())["weights"]["court"]  # unfitted: the prior
     scenario = load_scenario(few_cases / FEW[0], weights=path)
     assert scenario.parameters["weights.legal"].uncertain
-    assert not scenario.parameters["weights.court"].uncertain
+    # an unfitted weight keeps its prior distribution, so its uncertainty reaches forecasts
+    assert scenario.parameters["weights.court"].dist.kind == "lognormal"
     # the weights' joint uncertainty reaches the scenario as correlations
     pairs = {(c.a, c.b) for c in scenario.correlations}
     assert all(a.startswith("weights.") for a, _ in pairs)
@@ -103,8 +106,8 @@ def test_tiny_calibration_raises_the_likelihood_and_writes_a_loadable_file(few_c
 
 
 def test_calibration_is_deterministic(few_cases):
-    a = cal.calibrate(few_cases, fitted=("baseline",), runs=200, max_evals=12, progress=False)
-    b = cal.calibrate(few_cases, fitted=("baseline",), runs=200, max_evals=12, progress=False)
+    a = cal.calibrate(few_cases, fitted=("legal",), runs=200, max_evals=12, progress=False)
+    b = cal.calibrate(few_cases, fitted=("legal",), runs=200, max_evals=12, progress=False)
     assert a.estimate == b.estimate
 
 
@@ -148,7 +151,8 @@ def test_bad_fitted_names_and_cases_are_usage_errors(few_cases, tmp_path, baseli
 
 def test_weights_file_correlations_are_validated(tmp_path):
     doc = yaml.safe_load(cal.prior_weights_file().read_text())
-    doc["correlations"] = [{"between": ["weights.legal", "weights.baseline"], "rho": 0.5,
+    doc["weights"]["legal"] = {"value": 5.0, "assumption": "test: a fixed weight"}
+    doc["correlations"] = [{"between": ["weights.legal", "weights.energy"], "rho": 0.5,
                             "source": "test"}]
     path = tmp_path / "w.yaml"
     path.write_text(yaml.safe_dump(doc))
@@ -182,7 +186,7 @@ def test_backtest_json_format_and_charts(few_cases, tmp_path):
 def test_leave_one_out_refits_without_the_case(few_cases, tmp_path):
     held = "o01_bemba_belgium_2008"
     doc = bt.backtest(few_cases, loo=True, out=tmp_path / "loo", cases=[held],
-                      fitted=("baseline",), runs=200, max_evals=10, forecast_runs=500,
+                      fitted=("legal",), runs=200, max_evals=10, forecast_runs=500,
                       progress=False)
     (row,) = doc["cases"]
     assert row["id"] == held
@@ -218,7 +222,7 @@ def test_cli_bad_input_exits_2_without_traceback(tmp_path, capsys, baseline_doc,
 
 def test_cli_calibrate_writes_a_weights_file(few_cases, tmp_path, capsys):
     out = tmp_path / "w.yaml"
-    assert main(["calibrate", str(few_cases), "--fit", "baseline", "--runs", "200",
+    assert main(["calibrate", str(few_cases), "--fit", "legal", "--runs", "200",
                  "--max-evals", "8", "--out", str(out), "--quiet"]) == 0
-    assert "baseline" in capsys.readouterr().out
-    assert load_scenario(few_cases / FEW[0], weights=out).parameters["weights.baseline"].uncertain
+    assert "legal" in capsys.readouterr().out
+    assert load_scenario(few_cases / FEW[0], weights=out).parameters["weights.legal"].uncertain

@@ -122,7 +122,7 @@ def backtest(source: str | Path, loo: bool = False, out: str | Path | None = Non
         raise UsageError(f"forecast_runs must be a whole number >= 10, got {forecast_runs!r}")
     files = [str(f) for f in (cal.case_files(source) if isinstance(source, str | Path)
                               else source)]
-    prior_path = str(cal.read_prior(prior)[2])
+    prior_path = cal.read_prior(prior).path
     scenarios = cal.load_cases(files, weights=prior_path)  # validates every case first
     ids = [s.id for s in scenarios]
     outcomes = [s.resolution.outcome for s in scenarios]

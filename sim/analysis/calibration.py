@@ -31,7 +31,7 @@ import datetime as dt
 import math
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -42,21 +42,27 @@ from scipy import optimize
 from tqdm.auto import tqdm
 
 from .. import catalogue as cat
-from ..engine import MAX_CHUNK, simulate_chunk
+from ..engine import MAX_CHUNK, release, simulate_chunk
 from ..errors import ScenarioError, UsageError
+from ..model import WarrantVisitModel
 from ..outcomes import OUTCOMES
+from ..sampling import draw_parameters
 from ..scenario import Scenario, load_scenario, read_yaml, weights_from_document
-from ..streams import block_sizes
+from ..streams import Streams, block_sizes
 
-#: The weights fitted by default: those the case library can inform.  The others
-#: (court, lobbying, economic, partner, security, stance dynamics, visit value,
-#: court orders) keep their prior values: few or no cases vary them.
-FITTED: tuple[str, ...] = ("baseline", "legal", "regional", "energy", "western", "litigation",
-                           "risk_tolerance", "perception_sd", "disposition_sd")
+#: The weights fitted by default: every drive and the visitor's and host's spreads.  Each
+#: is pulled towards its prior, so a weight the cases do not inform comes back with its
+#: prior's width (docs/calibration.md lists which ones the cases identify).  The rest
+#: (stance inertia, the weight of a visit's value, the courts' ruling rate) keep their
+#: prior distributions, which forecasts draw from.
+FITTED: tuple[str, ...] = ("legal", "court", "western", "lobbying", "litigation",
+                           "public_position", "energy", "economic", "partner", "regional",
+                           "neutrality", "security", "risk_tolerance", "perception_sd",
+                           "disposition_sd")
 DEFAULT_RUNS = 3000
 DEFAULT_SEED = 20240902
 DEFAULT_MAX_EVALS = 500
-#: Prior sd of each transformed weight: 1 on the log scale is a factor e either way.
+#: Prior sd of a transformed weight that the prior file gives as a fixed value.
 PRIOR_SD = {"identity": 2.0, "log": 1.0, "logit": 1.5}
 #: Step of the central differences for the Fisher information (transformed units).
 FD_STEP = 0.2
@@ -167,6 +173,33 @@ def case_counts(cases: Sequence[Scenario], values: dict[str, float | object], ru
     return out
 
 
+class CaseSimulator:
+    """Simulates the cases for candidate weights, drawing each case's parameters once.
+
+    With common random numbers a case's parameter draws do not depend on the weights
+    being fitted, so they are drawn once per case and only the fitted weights change
+    between candidates; the counts equal those of a full run with the same seed.
+    """
+
+    def __init__(self, cases: Sequence[Scenario], runs: int, seed: int):
+        self.cases = list(cases)
+        self.runs, self.seed = runs, seed
+        self.sizes = block_sizes(runs)
+        self._draws = [draw_parameters(c, Streams.for_range(seed, 0, self.sizes))
+                       for c in self.cases]
+
+    def counts(self, weights: Mapping[str, float]) -> np.ndarray:
+        """Outcome counts ``(cases, 4)`` with the given weights fixed in every world."""
+        out = np.zeros((len(self.cases), len(OUTCOMES)), dtype=np.int64)
+        fixed = {f"weights.{k}": float(v) for k, v in weights.items()}
+        for i, (case, draws) in enumerate(zip(self.cases, self._draws, strict=True)):
+            streams = Streams.for_range(self.seed, 0, self.sizes)
+            model = WarrantVisitModel(case, streams, values={**draws, **fixed}).run_to_end()
+            out[i] = np.bincount(model.outcome, minlength=len(OUTCOMES))
+            release(model)
+        return out
+
+
 def log_likelihood(cases: Sequence[Scenario], probabilities: np.ndarray) -> float:
     idx = [outcome_index(c) for c in cases]
     return float(np.sum(np.log(probabilities[np.arange(len(cases)), idx])))
@@ -182,7 +215,8 @@ class Calibration:
     estimate: dict[str, float]  # natural units
     free_estimate: np.ndarray  # transformed units
     free_cov: np.ndarray  # covariance of the transformed weights (Laplace)
-    prior: dict[str, float]  # the prior values (natural units), all weights
+    prior: dict[str, float]  # the prior centres (natural units), all weights
+    prior_free_sd: dict[str, float]  # the prior spreads (transformed units), all weights
     prior_doc: dict
     prior_file: str
     case_ids: tuple[str, ...]
@@ -232,29 +266,28 @@ class Calibration:
             if name not in self.fitted:
                 weights[name] = node
                 continue
-            m, s = self.estimate[name], sd[name]
-            spec = cat.WEIGHT_PARAMS[name]
-            low = spec.low if spec.low > -math.inf else m - 10 * s
-            high = spec.high if spec.high < math.inf else m + 10 * s
-            if transform_of(name) == "logit":
-                low, high = 1e-4, min(0.999, m + 10 * s)
-            s = max(s, 1e-6)
+            i = self.fitted.index(name)
+            kind = {"log": "lognormal", "logit": "logitnormal"}[transform_of(name)]
             weights[name] = {
-                "dist": "truncnormal", "mean": _r(m), "sd": _r(s), "low": _r(low),
-                "high": _r(high),
-                "source": f"calibrated on {n_cases} cases (maximum likelihood, "
-                          f"{self.runs} runs per case, seed {self.seed}); "
-                          f"prior {self.prior[name]:g}",
+                "dist": kind, "median": _r(self.estimate[name]),
+                "sigma": _r(max(float(self.free_sd[i]), 1e-6)),
+                "source": f"calibrated on {n_cases} cases (posterior mode and Laplace "
+                          f"spread, {self.runs} runs per case, seed {self.seed}); prior "
+                          f"median {self.prior[name]:g}, sigma {self.prior_free_sd[name]:g}; "
+                          f"mean {_r(fitted_mean(kind, self.estimate[name], self.free_sd[i]))}",
             }
         doc = {
             "description": f"Behavioural weights calibrated on {n_cases} resolved historical "
                            f"cases ({len(self.fitted)} fitted, the rest at their priors).",
             "calibration": {
-                "method": "maximum likelihood on Monte Carlo outcome frequencies with common "
-                          "random numbers (add-half smoothing), weak Gaussian prior penalty "
-                          "on transformed weights, Nelder-Mead; uncertainty by Laplace "
+                "method": "posterior mode of the transformed weights (log, or logit for "
+                          "shares): Monte Carlo outcome frequencies with common random "
+                          "numbers (add-half smoothing) and the prior file's distributions "
+                          "as Gaussian priors, Nelder-Mead; uncertainty by Laplace "
                           "approximation (Fisher information from central differences plus "
-                          "prior precision). See docs/calibration.md.",
+                          "prior precision), carried into forecasts as log-normal or "
+                          "logit-normal weights with these correlations. See "
+                          "docs/calibration.md.",
                 "date": dt.date.today().isoformat(),
                 "cases": list(self.case_ids),
                 "runs_per_case": self.runs,
@@ -264,7 +297,7 @@ class Calibration:
                 "log_likelihood_at_prior": round(self.log_likelihood_prior, 4),
                 "prior_file": Path(self.prior_file).name,
                 "prior_penalty": {n: {"transform": transform_of(n), "centre": self.prior[n],
-                                      "sd": PRIOR_SD[transform_of(n)]} for n in self.fitted},
+                                      "sd": self.prior_free_sd[n]} for n in self.fitted},
                 "fitted": {n: {"estimate": _r(self.estimate[n]), "sd": _r(sd[n]),
                                "transformed_estimate": _r(float(x)),
                                "transformed_sd": _r(float(s))}
@@ -302,6 +335,13 @@ class Calibration:
         return path
 
 
+def fitted_mean(kind: str, median: float, sigma: float) -> float:
+    """Mean of a weight drawn from its fitted distribution (what forecasts average over)."""
+    from ..distributions import Distribution
+
+    return Distribution(kind, {"median": median, "sigma": float(sigma)}).mean()
+
+
 def _r(x: float) -> float:
     return float(f"{x:.6g}")
 
@@ -317,18 +357,40 @@ def _positive_definite(corr: np.ndarray) -> np.ndarray:
     return np.eye(len(corr))
 
 
-def read_prior(path: str | Path | None) -> tuple[dict, dict[str, float], str]:
-    """The prior weights file, validated like any weights file: its document and each
-    weight's value (the mean of its distribution)."""
+@dataclass(frozen=True)
+class Prior:
+    """The prior weights file: its document, and each weight's centre (natural units) and
+    spread on the transformed scale, from its distribution."""
+
+    doc: dict
+    centre: dict[str, float]
+    free_sd: dict[str, float]
+    path: str
+
+
+def read_prior(path: str | Path | None) -> Prior:
+    """The prior weights file, validated like any weights file.
+
+    A ``lognormal`` or ``logitnormal`` weight is centred on its median with its sigma
+    as the spread of the transformed weight; a fixed weight gets :data:`PRIOR_SD`.
+    """
     path = Path(path) if path else prior_weights_file()
     doc, problems = read_yaml(path)
     if problems:
         raise ScenarioError(problems)
+    assert isinstance(doc, dict)  # read_yaml reports anything else as a problem
     params, _, problems = weights_from_document(doc, str(path))
     if problems:
         raise ScenarioError(problems)
-    values = {p.removeprefix("weights."): par.dist.mean() for p, par in params.items()}
-    return doc, values, str(path)
+    centre, free_sd = {}, {}
+    for p, par in params.items():
+        name = p.removeprefix("weights.")
+        dist = par.dist
+        if dist.kind in ("lognormal", "logitnormal"):
+            centre[name], free_sd[name] = dist.args["median"], max(dist.args["sigma"], 1e-3)
+        else:
+            centre[name], free_sd[name] = dist.mean(), PRIOR_SD[transform_of(name)]
+    return Prior(doc, centre, free_sd, str(path))
 
 
 def check_weights_path(path: str | Path) -> Path:
@@ -372,11 +434,13 @@ def calibrate(source, prior: str | Path | None = None, fitted: Sequence[str] = F
         raise UsageError(f"runs per case must be at most {MAX_CHUNK:,}, got {runs:,}")
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise UsageError(f"seed must be a whole number >= 0, got {seed!r}")
-    prior_doc, prior_values, prior_path = read_prior(prior)
+    prior_file = read_prior(prior)
+    prior_doc, prior_values, prior_path = prior_file.doc, prior_file.centre, prior_file.path
     cases = load_cases(source, weights=prior_path)
     start = time.perf_counter()
     x0 = np.array([to_free(n, prior_values[n]) for n in fitted])
-    prior_sd = np.array([PRIOR_SD[transform_of(n)] for n in fitted])
+    prior_sd = np.array([prior_file.free_sd[n] for n in fitted])
+    simulator = CaseSimulator(cases, runs, seed)
 
     cache: dict[tuple, np.ndarray] = {}
     bar = tqdm(total=max_evals, unit="eval", delay=2.0, disable=progress is False,
@@ -386,7 +450,7 @@ def calibrate(source, prior: str | Path | None = None, fitted: Sequence[str] = F
         key = tuple(np.round(x, 10))
         if key not in cache:
             values = {n: from_free(n, v) for n, v in zip(fitted, x, strict=True)}
-            cache[key] = smoothed(case_counts(cases, values, runs, seed))
+            cache[key] = smoothed(simulator.counts(values))
             bar.update(1)
         return cache[key]
 
@@ -422,6 +486,7 @@ def calibrate(source, prior: str | Path | None = None, fitted: Sequence[str] = F
         fitted=fitted,
         estimate={n: from_free(n, v) for n, v in zip(fitted, best, strict=True)},
         free_estimate=np.asarray(best, dtype=float), free_cov=cov, prior=prior_values,
+        prior_free_sd=prior_file.free_sd,
         prior_doc=prior_doc, prior_file=prior_path, case_ids=tuple(c.id for c in cases),
         log_likelihood=log_likelihood(cases, p_hat),
         log_likelihood_prior=log_likelihood(cases, p_prior), evaluations=evaluations,

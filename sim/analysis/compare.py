@@ -13,7 +13,14 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..engine import DEFAULT_CHUNK, check_run_arguments, new_seed, plan_chunks, simulate_chunk
+from ..engine import (
+    DEFAULT_CHUNK,
+    check_run_arguments,
+    driver_means,
+    new_seed,
+    plan_chunks,
+    simulate_chunk,
+)
 from ..errors import UsageError
 from ..executors import make_executor
 from ..outcomes import OUTCOMES
@@ -117,6 +124,7 @@ def compare(base: Scenario, others: list[Scenario], runs: int = 100_000,
     sums = np.zeros((len(scenarios), k))
     squares = np.zeros((len(scenarios), k))
     stance: list[list[np.ndarray]] = [[] for _ in scenarios]
+    drivers: list[list[np.ndarray]] = [[] for _ in scenarios]
     pool = make_executor(executor, workers, scheduler)
     try:
         futures = [pool.submit(_paired_chunk, scenarios, seed, first, sizes)
@@ -128,6 +136,7 @@ def compare(base: Scenario, others: list[Scenario], runs: int = 100_000,
             for i, chunk in enumerate(chunks):
                 counts[i] += chunk.counts
                 noncompliance[i] += chunk.noncompliance
+                drivers[i].append(chunk.drivers)
                 if chunk.stance.shape[1]:
                     stance[i].append(chunk.stance)
     finally:
@@ -136,6 +145,7 @@ def compare(base: Scenario, others: list[Scenario], runs: int = 100_000,
     se = np.sqrt(np.maximum(squares / runs - mean**2, 0.0) / runs)
     differences = np.stack([mean, mean - Z95 * se, mean + Z95 * se], axis=-1)
     results = [RunResult(s.id, s.title, seed, counts[i], int(noncompliance[i]),
-                         np.concatenate(stance[i], axis=1), s.days_before_visit)
+                         np.concatenate(stance[i], axis=1), s.days_before_visit,
+                         driver_means(drivers[i], runs))
                for i, s in enumerate(scenarios)]
     return Comparison(results, differences)

@@ -1,0 +1,204 @@
+"""Walking a scenario document: problems collected, numbers and dates parsed.
+
+:class:`Checker` records every problem with the file that set the key (see
+:func:`sim.scenario.inheritance.file_for`), the dotted key path, the value and what
+was expected, and parses the two kinds of leaf a scenario has: a parameter
+(``{value: ...}`` or ``{dist: ...}``) and a date (``{value: YYYY-MM-DD}``), each
+with its ``source`` or ``assumption``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from .. import catalogue as cat
+from ..distributions import Distribution
+from ..distributions import problems as distribution_problems
+from ..errors import ABSENT, Problem
+from .inheritance import file_for
+from .types import Parameter, bounds_problem, shown
+
+PARAM_META = {"source", "assumption", "note"}
+DATE_KEYS = {"value"} | PARAM_META
+
+
+@dataclass(frozen=True)
+class Dated:
+    """A timeline date as the file gives it, with its provenance."""
+
+    path: str
+    day: dt.date
+    source: tuple[str, ...]
+    assumption: str
+
+
+class Checker:
+    """Collects problems while walking a merged document."""
+
+    def __init__(self, origin: dict[str, str]):
+        self.origin = origin
+        self.problems: list[Problem] = []
+
+    def add(self, path: str, value: object, expected: str, related: tuple[str, ...] = ()) -> None:
+        """Record a problem at ``path``.
+
+        A problem about two keys (``related``) names the file a user has to edit:
+        the counterfactual that set one of them, if any, rather than the base.
+        """
+        files = [file_for(p, self.origin) for p in (path, *related)]
+        file = next((f for f in files if f != self.origin[""]), files[0])
+        self.problems.append(Problem(file, path, value, expected))
+
+    def mapping(self, node: object, path: str) -> dict | None:
+        if not isinstance(node, dict):
+            self.add(path, ABSENT if node is None else node, "a mapping (key: value pairs)")
+            return None
+        for key in node:
+            if not isinstance(key, str):
+                self.add(f"{path}.{key}", key, "text keys")
+        return node
+
+    def keys(self, node: dict, path: str, allowed: set[str] | dict, required=()) -> None:
+        for key in node:
+            if key not in allowed:
+                self.add(join(path, key), node[key],
+                         f"no such key here (allowed: {', '.join(sorted(allowed))})")
+        for key in required:
+            if key not in node:
+                self.add(join(path, key), ABSENT, "this key")
+
+    def text(self, node: dict, key: str, path: str, required: bool = True) -> str:
+        value = node.get(key, ABSENT)
+        if value is ABSENT and not required:
+            return ""
+        if not isinstance(value, str) or not value.strip():
+            if value is not ABSENT or required:
+                self.add(join(path, key), value, "non-empty text")
+            return ""
+        return value
+
+    def parameter(self, node: object, path: str, spec: cat.Spec) -> Parameter | None:
+        if not isinstance(node, dict):
+            if node is not None and not isinstance(node, list):
+                expected = ("a mapping such as {value: 0.5, source: ...} or "
+                            "{dist: uniform, low: 0.2, high: 0.6, assumption: ...}")
+            else:
+                expected = "a parameter mapping with value or dist, and a source or assumption"
+            self.add(path, ABSENT if node is None else node, expected)
+            return None
+        before = len(self.problems)
+        sources, assumption = self.provenance(node, path, "number")
+        if "value" in node and "dist" in node:
+            self.add(path, sorted(node), "either 'value' or 'dist', not both")
+            return None
+        args = {k: v for k, v in node.items() if k not in PARAM_META and k != "dist"}
+        kind = node.get("dist", "fixed")
+        for key, problem_value, expected in distribution_problems(kind, args):
+            self.add(join(path, key), problem_value,
+                     expected if key != "dist" else expected + " (or give 'value')")
+        if len(self.problems) > before:
+            return None
+        dist = Distribution(kind, {k: float(v) for k, v in args.items()})
+        problem = bounds_problem(dist, spec)
+        if problem:
+            self.add(path, shown(dist), problem)
+            return None
+        return Parameter(path, dist, spec, sources, assumption)
+
+    def provenance(self, node: dict, path: str, what: str) -> tuple[tuple[str, ...], str]:
+        """The ``source`` citations and ``assumption`` of a value; one of them is required."""
+        source = node.get("source")
+        sources: tuple[str, ...] = ()
+        if isinstance(source, str) and source.strip():
+            sources = (source,)
+        elif isinstance(source, list) and source and all(
+                isinstance(s, str) and s.strip() for s in source):
+            sources = tuple(source)
+        elif source is not None:
+            self.add(f"{path}.source", source, "a citation (text) or a list of citations")
+        assumption = node.get("assumption")
+        if assumption is not None and not (isinstance(assumption, str) and assumption.strip()):
+            self.add(f"{path}.assumption", assumption, "text giving the reasoning")
+            assumption = None
+        if not sources and assumption is None and "source" not in node:
+            self.add(f"{path}.source", ABSENT,
+                     f"a source for this {what}, or an 'assumption' with its reasoning")
+        return sources, assumption or ""
+
+    def date(self, node: object, path: str) -> Dated | None:
+        """A timeline date written like a parameter: ``{value: 2024-09-02, source: ...}``."""
+        if not isinstance(node, dict):
+            self.add(path, ABSENT if node is None else node,
+                     "a mapping such as {value: 2024-09-02, source: ...} (a date needs a "
+                     "source or an assumption, like every number)")
+            return None
+        before = len(self.problems)
+        for key in node:
+            if key not in DATE_KEYS:
+                self.add(join(path, key), node[key], "no such key here: a date takes "
+                         f"{', '.join(sorted(DATE_KEYS))} (it is never uncertain)")
+        sources, assumption = self.provenance(node, path, "date")
+        value = node.get("value", ABSENT)
+        day = as_date(value)
+        if day is None:
+            self.add(f"{path}.value", value, "a date written YYYY-MM-DD")
+        if len(self.problems) > before:
+            return None
+        return Dated(path, day, sources, assumption)
+
+    def parameters(self, node: object, path: str, specs: dict[str, cat.Spec],
+                   out: dict[str, Parameter]) -> None:
+        node = self.mapping(node, path)
+        if node is None:
+            return
+        self.keys(node, path, specs, required=[n for n, s in specs.items() if s.default is None])
+        for name, spec in specs.items():
+            if name in node:
+                par = self.parameter(node[name], f"{path}.{name}", spec)
+                if par:
+                    out[par.path] = par
+            elif spec.default is not None:
+                out[f"{path}.{name}"] = catalogue_default(f"{path}.{name}", spec)
+
+    def weight_keys(self, node: dict, path: str, required=()) -> None:
+        """:meth:`keys` for weights, naming a retired weight and why it went."""
+        for name in node:
+            if name in cat.RETIRED_WEIGHTS:
+                self.add(join(path, name), node[name],
+                         f"no weight '{name}' (retired: {cat.RETIRED_WEIGHTS[name]}); remove it")
+        known = {k: v for k, v in node.items() if k not in cat.RETIRED_WEIGHTS}
+        self.keys(known, path, cat.WEIGHT_PARAMS, required)
+
+
+def join(path: str, key: object) -> str:
+    return f"{path}.{key}" if path else str(key)
+
+
+def catalogue_default(path: str, spec: cat.Spec) -> Parameter:
+    value = float(spec.default)
+    return Parameter(path, Distribution.fixed(value), spec, (),
+                     f"catalogue default ({value:g}: not given in the file, which is what files "
+                     "written before this parameter existed meant)", defaulted=True)
+
+
+def as_date(value: object) -> dt.date | None:
+    """A YAML date (or datetime), or an ISO 'YYYY-MM-DD' string, as a date; else None."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            pass
+    return None
+
+
+def parse_date(value: object, path: str, check: Checker) -> dt.date:
+    day = as_date(value)
+    if day is None:
+        check.add(path, value, "a date written YYYY-MM-DD")
+        return dt.date(1970, 1, 1)
+    return day

@@ -1,0 +1,136 @@
+"""Counterfactual files: a ``base`` scenario plus ``overrides``, resolved to one document.
+
+A counterfactual names its base by a path relative to itself and may itself be
+the base of another; :func:`resolve_chain` reads the whole chain (refusing
+loops, missing bases and over-long chains) and :func:`merge_chain` applies the
+overrides from the base outwards, recording which file set each key path so
+that a problem can name the file the user has to edit.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..errors import ABSENT, Problem
+from .reader import read_yaml
+
+MAX_BASE_CHAIN = 20
+COUNTERFACTUAL_KEYS = {"base", "id", "title", "description", "rationale", "overrides"}
+
+#: Keys a counterfactual sets directly (not under ``overrides``).
+_OWN_KEYS = ("id", "title", "description")
+
+
+def resolve_chain(path: Path) -> tuple[list[tuple[str, dict]], list[Problem]]:
+    """Read a file and its bases.
+
+    Returns
+    -------
+    (chain, problems)
+        ``(file name, document)`` pairs, most derived first (the last has no
+        ``base``), and the problems that stopped the walk (then the chain is
+        incomplete).
+    """
+    chain: list[tuple[str, dict]] = []
+    seen: list[Path] = []
+    current = path
+    while True:
+        resolved = current.resolve()
+        if resolved in seen:
+            loop = " -> ".join(str(p) for p in [*seen, resolved])
+            return chain, [Problem(str(chain[-1][0]), "base", str(current),
+                                   f"a base that does not lead back to itself (loop: {loop})")]
+        if len(seen) >= MAX_BASE_CHAIN:
+            return chain, [Problem(str(current), "base", str(current),
+                                   f"at most {MAX_BASE_CHAIN} levels of base scenarios")]
+        seen.append(resolved)
+        doc, problems = read_yaml(current)
+        if problems:
+            if chain:  # a missing base is the referring file's problem
+                p = problems[0]
+                return chain, [Problem(chain[-1][0], "base", chain[-1][1].get("base"),
+                                       f"a base scenario file that can be read ({p.expected}; "
+                                       f"{p.value})")]
+            return chain, problems
+        chain.append((str(current), doc))
+        if "base" not in doc:
+            return chain, []
+        found = counterfactual_problems(str(current), doc)
+        if found:
+            return chain, found
+        current = current.parent / doc["base"]
+
+
+def counterfactual_problems(name: str, doc: dict) -> list[Problem]:
+    """What is wrong with the top level of a counterfactual file (not its overrides)."""
+    found = []
+    for key in doc:
+        if key not in COUNTERFACTUAL_KEYS:
+            found.append(Problem(name, str(key), doc[key],
+                                 "only base, id, title, description, rationale and overrides "
+                                 "in a counterfactual (everything else comes from the base)"))
+    if not isinstance(doc.get("base"), str) or not doc["base"]:
+        found.append(Problem(name, "base", doc.get("base"), "a path to the base scenario file"))
+    if not isinstance(doc.get("overrides", {}), dict):
+        found.append(Problem(name, "overrides", doc["overrides"],
+                             "a mapping of the base's keys to new values"))
+    if not isinstance(doc.get("rationale"), str) or not doc.get("rationale", "").strip():
+        found.append(Problem(name, "rationale", doc.get("rationale", ABSENT),
+                             "text saying why this counterfactual is plausible"))
+    return found
+
+
+def _is_param_spec(node: object) -> bool:
+    return isinstance(node, dict) and ("value" in node or "dist" in node)
+
+
+def merge(base: dict, over: dict, prefix: str, origin: dict[str, str], name: str) -> dict:
+    """``base`` with ``over`` applied, recursively.
+
+    A parameter (a mapping with ``value`` or ``dist``) is replaced whole, other
+    mappings are merged key by key, and ``null`` removes a key.  Every key path
+    set here is recorded in ``origin`` as coming from file ``name``.
+    """
+    out = dict(base)
+    for key, value in over.items():
+        path = f"{prefix}.{key}" if prefix else str(key)
+        if value is None:
+            out.pop(key, None)
+            origin[path] = name
+        elif isinstance(value, dict) and isinstance(out.get(key), dict) and not _is_param_spec(
+                value):
+            out[key] = merge(out[key], value, path, origin, name)
+        else:
+            out[key] = value
+            origin[path] = name
+    return out
+
+
+def merge_chain(chain: list[tuple[str, dict]]) -> tuple[dict, dict[str, str]]:
+    """Apply overrides from the base outwards.
+
+    Returns
+    -------
+    (document, origin)
+        The resolved document, and the file that set each overridden key path
+        (``origin[""]`` is the base file, which set everything else).
+    """
+    base_name, doc = chain[-1]
+    origin: dict[str, str] = {"": base_name}
+    for name, cf in reversed(chain[:-1]):
+        doc = merge(doc, cf.get("overrides") or {}, "", origin, name)
+        for key in _OWN_KEYS:
+            if key in cf:
+                doc[key] = cf[key]
+                origin[key] = name
+    return doc, origin
+
+
+def file_for(path: str, origin: dict[str, str]) -> str:
+    """The file that set ``path`` (the longest overridden prefix wins)."""
+    parts = path.split(".")
+    for i in range(len(parts), 0, -1):
+        prefix = ".".join(parts[:i])
+        if prefix in origin:
+            return origin[prefix]
+    return origin[""]
