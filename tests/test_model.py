@@ -7,6 +7,8 @@ The first block reruns the table of the model-v2 issue on the Mongolia 2024 base
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -317,3 +319,16 @@ def test_drivers_have_the_directions_of_their_drives(baseline):
     assert drivers["host_intent"]["regional"] == 0  # no regional call on Mongolia
     assert drivers["visitor_stays_away"]["energy"] <= 0
     assert drivers["visitor_stays_away"]["visit_value"] <= 0
+
+
+# --------------------------------------------------------------------------- shipped scenarios
+
+SHIPPED = sorted((Path(__file__).resolve().parent.parent / "scenarios").rglob("*.yaml"))
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.stem)
+def test_every_shipped_scenario_validates_and_runs(path):
+    """Files written for v1 keep meaning what they meant: they load and give a forecast."""
+    r = sim.run(sim.load_scenario(path), runs=2_000, seed=1, progress=False)
+    assert r.counts.sum() == 2_000
+    assert all(np.isfinite(v) for v in r.drivers.values())
