@@ -25,10 +25,12 @@ run: $(BIN)/.installed-run
 
 test: $(BIN)/.installed-test
 	$(BIN)/python -m ruff check sim tests benchmarks
+	$(BIN)/python -m mypy sim
 	$(BIN)/python -m pytest -q
 
 lint: $(BIN)/.installed-test
 	$(BIN)/python -m ruff check sim tests benchmarks
+	$(BIN)/python -m mypy sim
 
 bench: $(BIN)/.installed-run
 	$(BIN)/python benchmarks/throughput.py

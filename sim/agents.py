@@ -196,9 +196,10 @@ class DomesticLegalActor(Actor):
 
 
 class VisitingState(Actor):
-    """The visitor: adds offers and threats when the host wavers; travels, stays or leaves
-    by comparing its arrest risk over the rest of the planned stay, as it reads it, with
-    the risk it accepts."""
+    """The visitor: adds offers and threats on news when the host wavers; travels, stays or
+    leaves by comparing the host's chance of arresting, as it reads it, with the risk it
+    accepts.  The host decides once unless something changes, so that chance is the risk
+    of the whole stay as far as the visitor can foresee it (it does not forecast news)."""
 
     role = cat.VISITOR
 

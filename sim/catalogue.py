@@ -85,8 +85,8 @@ ROLE_PARAMS: dict[str, dict[str, Spec]] = {
         "public_position": signed(
             "What the host has said in public before the forecast date: -1 it invited the visitor "
             "or promised not to arrest (e.g. declared it immune), +1 it said it would arrest, "
-            "0 silent. Reversing a public commitment is costly, and it is what the visitor "
-            "reads first.", default=0.0),
+            "0 silent. Reversing a public commitment is costly; the visitor reads it through "
+            "the host's intent.", default=0.0),
     },
     VISITOR: {
         "visit_value": share(
@@ -183,8 +183,8 @@ TIMELINE_DATES: dict[str, str] = {
 #: intent F / (F + A + 1), docs/MODEL.md): a weight of 19 on a factor at 1, alone,
 #: gives an intent of 0.95.
 WEIGHT_PARAMS: dict[str, Spec] = {
-    "legal": weight("Drive towards arrest from the legal duty (obligation, implementing law, "
-                    "court independence)."),
+    "legal": weight("Drive towards arrest from the legal duty (obligation and implementing "
+                    "law; the courts act through litigation)."),
     "court": weight("Drive towards arrest from the Court's engagement and sanction threat."),
     "western": weight("Drive from conditioned Western ties (signed by each actor's icc_stance)."),
     "lobbying": weight("Drive towards arrest from lobbying states' démarches."),
@@ -201,7 +201,7 @@ WEIGHT_PARAMS: dict[str, Spec] = {
     "security": weight("Drive against arrest from military exposure times threat credibility."),
     "disposition_sd": weight("Spread of the host's unobserved disposition across worlds "
                              "(logits of its intent)."),
-    "stance_inertia": Spec(0.0, 1.0, "Share of yesterday's stance kept each day when the "
+    "stance_inertia": Spec(0.0, 1.0, "Share of yesterday's intent kept each day when the "
                            "pressures move.", open_high=True),
     "perception_sd": weight("Spread of the visitor's misreading of the host's intent (logits)."),
     "risk_tolerance": Spec(0.0, 1.0, "Risk of arrest over the whole stay that the visitor "

@@ -225,7 +225,7 @@ def _run(args) -> int:
         print(f"(ran blocks of 10,000 until every 95% interval half-width was <= {precision}, "
               f"at most {engine.MAX_PRECISION_RUNS:,}: {result.runs:,} runs)")
     print(f"\nwrote {out}/ (summary.json, provenance.json, replications/, outcomes.png, "
-          f"stance.png)")
+          f"stance.png, drivers.png)")
     return EXIT_OK
 
 

@@ -93,7 +93,7 @@ def release(model: WarrantVisitModel) -> None:
     """
     getattr(mesa.Agent, "_ids", {}).pop(model, None)
     model.remove_all_agents()
-    vars(model).clear()
+    model.__dict__.clear()  # = vars(model), which mypy reads as a class (Mesa is untyped)
 
 
 def new_seed() -> int:
@@ -106,6 +106,7 @@ def check_run_arguments(runs: object, seed: object, chunk_size: object,
     for name, value, low in (("runs", runs, 1), ("chunk_size", chunk_size, 1)):
         if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < low:
             raise UsageError(f"{name} must be a whole number >= {low}, got {value!r}")
+    assert isinstance(runs, int | np.integer) and isinstance(chunk_size, int | np.integer)
     if chunk_size > MAX_CHUNK:
         raise UsageError(f"chunk_size must be at most {MAX_CHUNK:,}, got {chunk_size:,}",
                          hint="a larger chunk only uses more memory; it is not faster")

@@ -22,7 +22,7 @@ from .agents import (
 from .outcomes import HOSTED, LEFT_EARLY, PENDING
 from .sampling import draw_parameters
 from .scenario import Scenario
-from .streams import Streams
+from .streams import Noise, Streams
 
 #: Order in which actors are created: each one's random draws come in this order.
 _CREATION_ORDER = (cat.COURT, cat.WESTERN, cat.PARTNER, cat.LOBBY, cat.DOMESTIC, cat.VISITOR,
@@ -43,14 +43,14 @@ class WarrantVisitModel(mesa.Model):
     ----------
     scenario : Scenario
         The validated scenario.
-    streams : Streams
+    streams : Streams or Noise
         Random streams, one per block of worlds; all randomness comes from here.
     values : dict, optional
         Parameter values per world (as from :func:`sim.sampling.draw_parameters`).
-        Drawn from ``streams`` when omitted.
+        Drawn from ``streams`` when omitted (which then must be :class:`Streams`).
     """
 
-    def __init__(self, scenario: Scenario, streams: Streams, values: dict | None = None):
+    def __init__(self, scenario: Scenario, streams: Noise, values: dict | None = None):
         # Mesa's own generators are never used for the model's randomness (which all
         # goes through ``streams``); a fixed seed keeps them out of any global state.
         super().__init__(rng=np.random.default_rng(0))
@@ -59,7 +59,10 @@ class WarrantVisitModel(mesa.Model):
         host, visitor = scenario.host.id, scenario.visitor.id
         self._tie_prefix = f"actors.{host}.ties.{visitor}."
         self.streams = streams
-        self.values = draw_parameters(scenario, streams) if values is None else values
+        if values is None:
+            assert isinstance(streams, Streams), "parameters are drawn from Streams only"
+            values = draw_parameters(scenario, streams)
+        self.values = values
         self.weights = {name: self.values[f"weights.{name}"] for name in cat.WEIGHT_PARAMS}
         self.arrival_day = scenario.days_before_visit
         self.commitment_day = min(scenario.days_before_commitment, self.arrival_day)
@@ -198,6 +201,7 @@ def driver_block_sums(model: WarrantVisitModel) -> np.ndarray:
     Kept per block so that totals are added in block order whatever the chunking.
     """
     table = np.stack([model.drivers[k] for k in DRIVER_KEYS], axis=1)
+    assert isinstance(model.streams, Streams), "blocks are those of Streams"
     edges = np.cumsum([0, *model.streams.sizes])
     return np.stack([table[a:b].sum(axis=0) for a, b in zip(edges[:-1], edges[1:],
                                                              strict=True)])

@@ -4,10 +4,11 @@ Layout of ``DIR``::
 
     run.json             what is being run (scenario hash, seed, runs, chunking), written first
     replications/        per-replication outcomes and drawn parameters, one Parquet file per chunk
-    chunks/              per chunk: its counts and stance sample; a chunk is done when its
-                         record is there (what --resume reads)
+    chunks/              per chunk: its counts, intent sample and driver sums; a chunk is done
+                         when its record is there (what --resume reads)
     outcomes.png         outcome bars with 95% intervals
-    stance.png           fan chart of the host's stance over time
+    stance.png           fan chart of the host's intent to execute the warrant over time
+    drivers.png          what each pressure did to the host's intent and the visitor's choice
     provenance.json      scenario hash, seed, package versions, git commit, command line
     summary.json         written last: its presence marks the run as complete
 """
@@ -24,6 +25,7 @@ import sys
 import tempfile
 from importlib import metadata
 from pathlib import Path
+from typing import TextIO
 
 import numpy as np
 import pyarrow as pa
@@ -126,6 +128,8 @@ def write_analysis_provenance(folder: Path, scenarios: list[Scenario], seed: int
 class RunFolder:
     """Writes one run's folder; never into a folder that already holds something."""
 
+    _lock: TextIO | None = None  # run.lock while held (see lock)
+
     def __init__(self, path: Path):
         self.path = path
         self.parts = path / "replications"
@@ -195,7 +199,7 @@ class RunFolder:
                              hint="wait for it to finish, or give a different folder") from None
 
     def release(self) -> None:
-        if getattr(self, "_lock", None) is not None:
+        if self._lock is not None:
             self._lock.close()
             self._lock = None
 

@@ -58,7 +58,7 @@ def stance_fan(result, ax=None):
     ax.axvline(0, color="#555555", linestyle="--", linewidth=1)
     ax.annotate("arrival", (0, 1), xycoords=("data", "axes fraction"), xytext=(4, -12),
                 textcoords="offset points", fontsize=9, color="#555555")
-    ax.set_xlabel("Day relative to the visitor's arrival (end of day)")
+    ax.set_xlabel("Days from the start of the arrival day")
     ax.set_ylabel("Host's intent to execute\nthe warrant")
     ax.yaxis.set_major_formatter(_percent(decimals=1 if q["q95"].max() < 0.1 else 0))
     ax.set_ylim(0, max(float(q["q95"].max()) * 1.15, 0.01))

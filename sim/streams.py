@@ -9,6 +9,7 @@ processes or the executor: a chunk only decides which blocks run together.
 from __future__ import annotations
 
 import zlib
+from typing import Protocol
 
 import numpy as np
 
@@ -25,6 +26,20 @@ def block_sizes(runs: int) -> list[int]:
     """Sizes of the blocks that make up ``runs`` replications."""
     full, rest = divmod(runs, BLOCK)
     return [BLOCK] * full + ([rest] if rest else [])
+
+
+class Noise(Protocol):
+    """What a model steps with: ``n`` worlds, and uniform and normal draws over them.
+
+    :class:`Streams` is one; a model given its parameter values needs nothing more
+    (e.g. :mod:`sim.analysis.sensitivity`'s draws shared across design points).
+    """
+
+    n: int
+
+    def random(self, *shape: int) -> np.ndarray: ...
+
+    def normal(self, *shape: int) -> np.ndarray: ...
 
 
 class Streams:

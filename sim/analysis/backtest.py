@@ -19,6 +19,7 @@ import json
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from tqdm.auto import tqdm
@@ -125,7 +126,7 @@ def backtest(source: str | Path, loo: bool = False, out: str | Path | None = Non
     prior_path = cal.read_prior(prior).path
     scenarios = cal.load_cases(files, weights=prior_path)  # validates every case first
     ids = [s.id for s in scenarios]
-    outcomes = [s.resolution.outcome for s in scenarios]
+    outcomes = [cal.resolved_outcome(s) for s in scenarios]
     chosen = list(range(len(files))) if cases is None else [ids.index(c) for c in cases
                                                              if c in ids]
     if cases is not None and len(chosen) != len(set(cases)):
@@ -149,7 +150,9 @@ def backtest(source: str | Path, loo: bool = False, out: str | Path | None = Non
         tmp = None
         if out is None:
             tmp = tempfile.TemporaryDirectory()
-        where = (out / "loo") if out is not None else Path(tmp.name)
+            where = Path(tmp.name)
+        else:
+            where = out / "loo"
         pool = make_executor(executor, workers, scheduler)
         bar = tqdm(total=len(chosen), unit="fold", disable=progress is False,
                    desc="leave-one-out")
@@ -176,37 +179,39 @@ def backtest(source: str | Path, loo: bool = False, out: str | Path | None = Non
             folds[i] = {"probabilities": forecast(files[i], weights_path, forecast_runs)}
     seconds = time.perf_counter() - start
 
-    rows = []
+    rows: list[dict[str, Any]] = []
     for i in chosen:
         train = [o for j, o in enumerate(outcomes) if j != i] if loo else outcomes
         p = folds[i]["probabilities"]
         b = base_rate(train)
-        row = {"id": ids[i], "title": scenarios[i].title, "file": files[i],
-               "outcome": outcomes[i],
-               "probabilities": {o: float(v) for o, v in zip(OUTCOMES, p, strict=True)},
-               "base_rate": {o: float(v) for o, v in zip(OUTCOMES, b, strict=True)},
-               "brier": brier(p, outcomes[i]), "log": log_score(p, outcomes[i]),
-               "base_rate_brier": brier(b, outcomes[i]),
-               "base_rate_log": log_score(b, outcomes[i])}
+        row: dict[str, Any] = {
+            "id": ids[i], "title": scenarios[i].title, "file": files[i],
+            "outcome": outcomes[i],
+            "probabilities": {o: float(v) for o, v in zip(OUTCOMES, p, strict=True)},
+            "base_rate": {o: float(v) for o, v in zip(OUTCOMES, b, strict=True)},
+            "brier": brier(p, outcomes[i]), "log": log_score(p, outcomes[i]),
+            "base_rate_brier": brier(b, outcomes[i]),
+            "base_rate_log": log_score(b, outcomes[i])}
         if loo:
             row["fold"] = {"estimate": folds[i]["estimate"], "sd": folds[i]["sd"],
                            "log_likelihood": folds[i]["log_likelihood"],
                            "seconds": round(folds[i]["seconds"], 1)}
         rows.append(row)
     uniform = np.full(len(OUTCOMES), 1 / len(OUTCOMES))
-    scores = {
-        "model": {"brier": _mean(r["brier"] for r in rows),
-                  "log": _mean(r["log"] for r in rows)},
-        "uniform": {"brier": _mean(brier(uniform, r["outcome"]) for r in rows),
-                    "log": _mean(log_score(uniform, r["outcome"]) for r in rows)},
-        "base_rate": {"brier": _mean(r["base_rate_brier"] for r in rows),
-                      "log": _mean(r["base_rate_log"] for r in rows)},
+    model_scores = {"brier": _mean(r["brier"] for r in rows),
+                    "log": _mean(r["log"] for r in rows)}
+    uniform_scores = {"brier": _mean(brier(uniform, r["outcome"]) for r in rows),
+                      "log": _mean(log_score(uniform, r["outcome"]) for r in rows)}
+    base_scores = {"brier": _mean(r["base_rate_brier"] for r in rows),
+                   "log": _mean(r["base_rate_log"] for r in rows)}
+    scores: dict[str, dict[str, float] | float] = {
+        "model": model_scores,
+        "uniform": uniform_scores,
+        "base_rate": base_scores,
+        "brier_skill_vs_base_rate": skill(model_scores["brier"], base_scores["brier"]),
+        "brier_skill_vs_uniform": skill(model_scores["brier"], uniform_scores["brier"]),
+        "log_skill_vs_base_rate": skill(model_scores["log"], base_scores["log"]),
     }
-    scores["brier_skill_vs_base_rate"] = skill(scores["model"]["brier"],
-                                               scores["base_rate"]["brier"])
-    scores["brier_skill_vs_uniform"] = skill(scores["model"]["brier"],
-                                             scores["uniform"]["brier"])
-    scores["log_skill_vs_base_rate"] = skill(scores["model"]["log"], scores["base_rate"]["log"])
     doc = {
         "cases": rows,
         "scores": scores,

@@ -35,6 +35,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import yaml
@@ -42,6 +43,7 @@ from scipy import optimize
 from tqdm.auto import tqdm
 
 from .. import catalogue as cat
+from ..distributions import Distribution
 from ..engine import MAX_CHUNK, release, simulate_chunk
 from ..errors import ScenarioError, UsageError
 from ..model import WarrantVisitModel
@@ -150,8 +152,14 @@ def load_cases(source: str | Path | Sequence[str | Path],
     return cases
 
 
+def resolved_outcome(case: Scenario) -> str:
+    """What happened in a resolved case (:func:`load_cases` refuses any other)."""
+    assert case.resolution is not None, f"{case.id} is not a resolved case"
+    return case.resolution.outcome
+
+
 def outcome_index(scenario: Scenario) -> int:
-    return OUTCOMES.index(scenario.resolution.outcome)
+    return OUTCOMES.index(resolved_outcome(scenario))
 
 
 def smoothed(counts: np.ndarray) -> np.ndarray:
@@ -160,8 +168,8 @@ def smoothed(counts: np.ndarray) -> np.ndarray:
     return (counts + 0.5) / (counts.sum(axis=-1, keepdims=True) + 0.5 * len(OUTCOMES))
 
 
-def case_counts(cases: Sequence[Scenario], values: dict[str, float | object], runs: int,
-                seed: int) -> np.ndarray:
+def case_counts(cases: Sequence[Scenario], values: Mapping[str, float | Distribution],
+                runs: int, seed: int) -> np.ndarray:
     """Outcome counts ``(cases, 4)`` with the weights set to ``values`` (numbers or
     :class:`~sim.distributions.Distribution`), every case run with the same seed."""
     sizes = block_sizes(runs)
@@ -276,7 +284,7 @@ class Calibration:
                           f"median {self.prior[name]:g}, sigma {self.prior_free_sd[name]:g}; "
                           f"mean {_r(fitted_mean(kind, self.estimate[name], self.free_sd[i]))}",
             }
-        doc = {
+        doc: dict[str, Any] = {
             "description": f"Behavioural weights calibrated on {n_cases} resolved historical "
                            f"cases ({len(self.fitted)} fitted, the rest at their priors).",
             "calibration": {
@@ -337,8 +345,6 @@ class Calibration:
 
 def fitted_mean(kind: str, median: float, sigma: float) -> float:
     """Mean of a weight drawn from its fitted distribution (what forecasts average over)."""
-    from ..distributions import Distribution
-
     return Distribution(kind, {"median": median, "sigma": float(sigma)}).mean()
 
 

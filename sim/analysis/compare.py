@@ -39,6 +39,7 @@ def _paired_chunk(scenarios: list[Scenario], seed: int, first_block: int, sizes:
     sums = np.zeros((len(scenarios), k))
     squares = np.zeros((len(scenarios), k))
     for i, chunk in enumerate(chunks):
+        assert chunk.outcomes is not None  # asked for with with_outcomes=True
         for o in range(k):
             d = (chunk.outcomes == o).astype(np.int8) - (base == o)
             sums[i, o] = d.sum()

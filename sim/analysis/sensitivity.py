@@ -16,6 +16,7 @@ that differs only in it, and its indices vanish.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -144,7 +145,7 @@ def sensitivity(scenario: Scenario, method: str = "sobol", samples: int = 128,
         u = morris_sample.sample(problem, samples, num_levels=4, seed=seed)
     y = evaluate(scenario, names, u, runs_per_point, seed)
 
-    rows = []
+    rows: list[dict[str, Any]] = []
     for j, outcome in enumerate(OUTCOMES):
         if np.var(y[:, j]) == 0:  # the outcome never varies: nothing to apportion
             empty = dict.fromkeys(("S1", "S1_conf", "ST", "ST_conf") if method == "sobol"

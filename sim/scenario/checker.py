@@ -143,7 +143,7 @@ class Checker:
         day = as_date(value)
         if day is None:
             self.add(f"{path}.value", value, "a date written YYYY-MM-DD")
-        if len(self.problems) > before:
+        if day is None or len(self.problems) > before:
             return None
         return Dated(path, day, sources, assumption)
 
@@ -176,6 +176,7 @@ def join(path: str, key: object) -> str:
 
 
 def catalogue_default(path: str, spec: cat.Spec) -> Parameter:
+    assert spec.default is not None, f"{path} has no catalogue default"
     value = float(spec.default)
     return Parameter(path, Distribution.fixed(value), spec, (),
                      f"catalogue default ({value:g}: not given in the file, which is what files "

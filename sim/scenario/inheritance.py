@@ -52,6 +52,7 @@ def resolve_chain(path: Path) -> tuple[list[tuple[str, dict]], list[Problem]]:
                                        f"a base scenario file that can be read ({p.expected}; "
                                        f"{p.value})")]
             return chain, problems
+        assert doc is not None  # read_yaml gives a mapping whenever it reports no problem
         chain.append((str(current), doc))
         if "base" not in doc:
             return chain, []

@@ -47,4 +47,5 @@ def load_scenario(path: str | Path, weights: str | Path | None = None) -> Scenar
     wdoc, wproblems = read_yaml(weights_path)
     if wproblems:
         raise ScenarioError(wproblems)
+    assert wdoc is not None  # read_yaml gives a mapping whenever it reports no problem
     return build(doc, origin, chain, wdoc, str(weights_path))

@@ -46,7 +46,7 @@ class _SafeLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep=deep)
 
 
-def read_yaml(path: Path, label: str | None = None) -> tuple[object, list[Problem]]:
+def read_yaml(path: Path, label: str | None = None) -> tuple[dict | None, list[Problem]]:
     """Read one YAML document safely; problems instead of exceptions.
 
     Parameters

@@ -266,6 +266,7 @@ def _correlations(node: object, check: Checker, params: dict[str, Parameter]):
             check.add(f"{path}.rho", rho, "a correlation strictly between -1 and 1")
             ok = False
         if ok:
+            assert isinstance(pair, list) and isinstance(rho, int | float)  # checked above
             out.append(Correlation(pair[0], pair[1], float(rho)))
     pairs = [frozenset((c.a, c.b)) for c in out]
     for i, pair in enumerate(pairs):
