@@ -76,6 +76,7 @@ def drivers_chart(result, ax=None):
 
     ``ax``, if given, is a pair of axes.
     """
+    own_figure = ax is None
     if ax is None:
         import matplotlib.pyplot as plt
 
@@ -100,10 +101,18 @@ def drivers_chart(result, ax=None):
         axis.set_xlabel(f"percentage points\n(+ {plus}, \u2212 {minus})", fontsize=9)
         axis.set_title(title, fontsize=10)
         axis.spines[["top", "right"]].set_visible(False)
-    host_ax.figure.suptitle(f"{result.title}: drivers at the forecast date\n"
-                            f"each pressure against the same worlds without it "
-                            f"({result.runs:,} runs)", fontsize=10)
+    if own_figure:  # on axes the caller gave, the figure's title is the caller's
+        host_ax.figure.suptitle(f"{result.title}: drivers at the forecast date\n"
+                                f"each pressure against the same worlds without it "
+                                f"({result.runs:,} runs)", fontsize=10)
     return ax
+
+
+def _points():
+    """Tick labels for differences of probabilities, in signed percentage points."""
+    from matplotlib.ticker import FuncFormatter
+
+    return FuncFormatter(lambda x, _: f"{100 * x:+.0f}" if abs(x) > 1e-12 else "0")
 
 
 def _percent(decimals: int = 0):
@@ -130,7 +139,7 @@ def comparison_chart(comparison, ax=None):
     ax.axvline(0, color="#555555", linewidth=1)
     ax.set_yticks(range(len(others)), [r.scenario_id for r in others])
     ax.invert_yaxis()
-    ax.xaxis.set_major_formatter(_percent())
+    ax.xaxis.set_major_formatter(_points())
     ax.set_xlabel(f"Change in probability from {comparison.base.scenario_id} "
                   "(percentage points, 95% interval)")
     ax.legend(frameon=False, fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))

@@ -205,3 +205,33 @@ def test_fan_draws_on_a_given_axes_and_returns_it(result):
 def test_one_distinct_colour_per_outcome():
     assert set(COLOURS) == set(OUTCOMES) == set(LABELS)
     assert len({to_rgba(c) for c in COLOURS.values()}) == len(OUTCOMES)
+
+
+# ---------------------------------------------------------------------------- drivers
+
+def test_drivers_chart_draws_each_drive_with_its_sign_and_colour(result):
+    from sim.plots import drivers_chart
+
+    host_ax, visitor_ax = drivers_chart(result)
+    block = result.drivers_summary()
+    for axis, effects in ((host_ax, block["host_intent"]),
+                          (visitor_ax, block["visitor_stays_away"])):
+        (bars,) = [c for c in axis.containers if isinstance(c, BarContainer)]
+        labels = [t.get_text().replace(" ", "_") for t in axis.get_yticklabels()]
+        assert sorted(labels) == sorted(effects)
+        for bar, name in zip(bars, labels, strict=True):
+            assert bar.get_width() == pytest.approx(100 * effects[name])
+            if effects[name] > 0:
+                assert bar.get_facecolor() == to_rgba(COLOURS["arrest_surrender"])
+    assert "drivers" in host_ax.figure.get_suptitle()
+    plt.close(host_ax.figure)
+
+
+def test_drivers_chart_on_given_axes_leaves_the_figure_title_alone(result):
+    from sim.plots import drivers_chart
+
+    fig, axes = plt.subplots(1, 2)
+    fig.suptitle("mine")
+    drivers_chart(result, ax=axes)
+    assert fig.get_suptitle() == "mine"
+    plt.close(fig)
