@@ -3,13 +3,17 @@
 It parses arguments, calls the Python API, prints, and exits with a code:
 0 success, 2 bad input (a scenario, an argument, an output path), 3 results could not
 be written (disk full, folder removed), 130 interrupted.
-Bad input never shows a traceback.
+Bad input never shows a traceback, nor does any error of the operating system.
+Every command that writes claims its output before computing (see
+:class:`sim.output.OutputFolder`).
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
+import os
 import sys
 from pathlib import Path
 
@@ -54,7 +58,14 @@ def _add_run_options(p, runs: int) -> None:
     p.add_argument("--seed", type=_seed, default=None,
                    help="fixes every result (default: a fresh seed, printed and recorded)")
     p.add_argument("--out", type=Path, default=None, help="new folder for the table and chart")
+    _add_replace_option(p)
     _add_executor_options(p)
+
+
+def _add_replace_option(p, what: str = "folder") -> None:
+    p.add_argument("--replace", action="store_true",
+                   help=f"replace the --out {what} if it holds an earlier (or interrupted) "
+                        "result of this command")
 
 
 def _add_executor_options(p) -> None:
@@ -66,19 +77,21 @@ def _add_executor_options(p) -> None:
                    help="address of an existing Dask scheduler (with --executor dask)")
 
 
-def _analysis_folder(args, name: str) -> Path:
-    """Where an analysis writes: ``--out``, or a new time-stamped folder under results/.
+def _analysis_folder(args, name: str):
+    """Claim where an analysis writes, before it computes: ``--out``, or a new time-stamped
+    folder under results/.
 
-    Only checked here (it must not be a file or a folder that holds something); it is
-    created once the analysis has run, so bad input never leaves an empty folder behind.
+    The claim checks the path, creates the folder and locks it; if the analysis then fails
+    before writing anything (bad input found late, an interrupt), the folder is removed.
     """
     from .engine import new_seed
-    from .output import check_new_folder
+    from .output import OutputFolder
 
     if args.seed is None:
         args.seed = new_seed()
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-    return check_new_folder(args.out or Path("results") / name / f"{stamp}-seed{args.seed}")
+    out = args.out or Path("results") / name / f"{stamp}-seed{args.seed}"
+    return OutputFolder.claim(out, args.command, "provenance.json", replace=args.replace)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -135,12 +148,15 @@ def build_parser() -> argparse.ArgumentParser:
                    help="also analyse the behavioural weights that are uncertain (calibrated)")
     p.add_argument("--seed", type=_seed, default=None)
     p.add_argument("--out", type=Path, default=None, help="new folder for the table and charts")
+    _add_replace_option(p)
 
     p = sub.add_parser("calibrate", help="fit the behavioural weights to the resolved cases")
     p.add_argument("cases", type=Path, metavar="CASES_DIR")
     p.add_argument("--out", type=Path, default=Path("results/calibration/weights.yaml"),
-                   help="weights file to write (default results/calibration/weights.yaml; "
+                   help="new weights file to write (default results/calibration/weights.yaml; "
                         "sim/data/weights.yaml ships it)")
+    p.add_argument("--replace", action="store_true",
+                   help="overwrite the --out file if it exists (a regular file only)")
     _add_calibration_options(p)
 
     p = sub.add_parser("backtest", help="score forecasts of the resolved cases (Brier, log)")
@@ -149,6 +165,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="recalibrate without each case before scoring it (leave-one-out)")
     p.add_argument("--out", type=Path, default=None,
                    help="folder for backtest.json and charts (default results/backtest/...)")
+    _add_replace_option(p)
     p.add_argument("--weights", type=Path, default=None,
                    help="weights file for in-sample forecasts (default: the shipped one)")
     p.add_argument("--forecast-runs", type=_positive_int, default=DEFAULT_FORECAST_RUNS,
@@ -188,9 +205,28 @@ def _validate(args) -> int:
                 print(f"invalid: {problem}", file=sys.stderr)
             continue
         n = len(scenario.parameters)
-        print(f"valid: {path} ({scenario.id}: {len(scenario.actors)} actors, {n} parameters, "
-              f"{len(scenario.uncertain())} uncertain)")
-    return EXIT_BAD_INPUT if bad else EXIT_OK
+        _say(f"valid: {path} ({scenario.id}: {len(scenario.actors)} actors, {n} parameters, "
+             f"{len(scenario.uncertain())} uncertain)")
+    return EXIT_BAD_INPUT if bad else EXIT_OK  # every file checked, even if stdout is gone
+
+
+def _say(line: str) -> None:
+    """Print to stdout; if it was closed (piped into ``head``), carry on without it."""
+    try:
+        print(line)
+    except BrokenPipeError:
+        _silence_stdout()
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so that nothing (not even the flush at exit) fails on a
+    closed pipe."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
 
 
 def _run(args) -> int:
@@ -221,88 +257,111 @@ def _run(args) -> int:
                         executor=args.executor, workers=args.workers,
                         scheduler=args.scheduler, progress=False if args.quiet else None)
     print(result.table())
+    if args.resume:
+        precision = _run_setting(out, "precision")
     if precision is not None:
-        print(f"(ran blocks of 10,000 until every 95% interval half-width was <= {precision}, "
-              f"at most {engine.MAX_PRECISION_RUNS:,}: {result.runs:,} runs)")
+        reached = result.half_width
+        if reached <= precision:
+            print(f"(ran blocks of 10,000 until every 95% interval half-width was <= "
+                  f"{precision}: {result.runs:,} runs; widest half-width {reached:.4f})")
+        else:
+            print(f"warning: precision target not met: stopped at the cap of {result.runs:,} runs "
+                  f"with a widest 95% interval half-width of {reached:.4f}, above the target "
+                  f"{precision}", file=sys.stderr)
+            print(f"(precision target {precision} NOT met: the widest half-width reached is "
+                  f"{reached:.4f} after {result.runs:,} runs, the cap)")
     print(f"\nwrote {out}/ (summary.json, provenance.json, replications/, outcomes.png, "
           f"stance.png, drivers.png)")
     return EXIT_OK
 
 
+def _run_setting(folder: Path, key: str):
+    """A setting of the run in ``folder`` (from its run.json), or None."""
+    try:
+        return json.loads((Path(folder) / "run.json").read_text()).get(key)
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
 def _compare(args) -> int:
     from .analysis.compare import compare
-    from .output import new_folder, save_chart, write_analysis_provenance
+    from .output import analysis_provenance, save_chart, write_csv
     from .scenario import load_scenario
 
     base = load_scenario(args.base)
     others = [load_scenario(p) for p in args.others]
-    out = _analysis_folder(args, f"compare-{base.id}")
-    comparison = compare(base, others, runs=args.runs, seed=args.seed,
-                         executor=args.executor, workers=args.workers, scheduler=args.scheduler)
-    print(comparison.table())
-    new_folder(out)
-    write_analysis_provenance(out, [base, *others], comparison.base.seed, runs=args.runs)
-    comparison.frame().to_csv(out / "comparison.csv", index=False)
-    save_chart(comparison.plot(), out / "comparison.png")
+    with _analysis_folder(args, f"compare-{base.id}") as folder:
+        out = folder.path
+        comparison = compare(base, others, runs=args.runs, seed=args.seed,
+                             executor=args.executor, workers=args.workers,
+                             scheduler=args.scheduler)
+        print(comparison.table())
+        write_csv(comparison.frame(), out / "comparison.csv")
+        save_chart(comparison.plot(), out / "comparison.png")
+        folder.finish(analysis_provenance([base, *others], comparison.base.seed,
+                                          runs=args.runs,
+                                          labels=[r.scenario_id for r in comparison.results]))
     print(f"\nwrote {out}/ (comparison.csv, comparison.png, provenance.json)")
     return EXIT_OK
 
 
 def _sweep(args) -> int:
     from .analysis.sweep import Axis, sweep
-    from .output import new_folder, save_chart, write_analysis_provenance
+    from .output import analysis_provenance, save_chart, write_csv
     from .scenario import load_scenario
 
     scenario = load_scenario(args.scenario)
     axes = [Axis.parse(text) for text in args.vary]
-    out = _analysis_folder(args, f"sweep-{scenario.id}")
-    result = sweep(scenario, axes, runs=args.runs, seed=args.seed, samples=args.samples,
-                   executor=args.executor, workers=args.workers, scheduler=args.scheduler)
-    frame = result.frame()
-    new_folder(out)
-    write_analysis_provenance(out, [scenario], result.seed, runs=args.runs,
-                              vary=args.vary, samples=args.samples)
-    frame.to_csv(out / "sweep.csv", index=False)
-    wide = frame.pivot_table(index=[a.key for a in axes], columns="outcome",
-                             values="probability")[list(OUTCOMES)]
-    print(f"{scenario.title}: {len(result.points)} points x {result.runs:,} runs "
-          f"(seed {result.seed})")
-    print(wide.round(4).to_string())
-    if len(axes) == 1:
-        save_chart(result.plot(), out / "sweep.png")
-    elif len(axes) == 2:
-        for o in OUTCOMES:
-            save_chart(result.plot(outcome=o), out / f"sweep_{o}.png")
-    else:
-        print(f"(no chart: charts show one or two swept keys, not {len(axes)})")
+    with _analysis_folder(args, f"sweep-{scenario.id}") as folder:
+        out = folder.path
+        result = sweep(scenario, axes, runs=args.runs, seed=args.seed, samples=args.samples,
+                       executor=args.executor, workers=args.workers, scheduler=args.scheduler)
+        frame = result.frame()
+        write_csv(frame, out / "sweep.csv")
+        wide = frame.pivot_table(index=[a.key for a in axes], columns="outcome",
+                                 values="probability")[list(OUTCOMES)]
+        print(f"{scenario.title}: {len(result.points)} points x {result.runs:,} runs "
+              f"(seed {result.seed})")
+        print(wide.round(4).to_string())
+        if len(axes) == 1:
+            save_chart(result.plot(), out / "sweep.png")
+        elif len(axes) == 2:
+            for o in OUTCOMES:
+                save_chart(result.plot(outcome=o), out / f"sweep_{o}.png")
+        else:
+            print(f"(no chart: charts show one or two swept keys, not {len(axes)})")
+        folder.finish(analysis_provenance([scenario], result.seed, runs=args.runs,
+                                          vary=args.vary, samples=args.samples))
     print(f"\nwrote {out}/ (sweep.csv, charts, provenance.json)")
     return EXIT_OK
 
 
 def _sensitivity(args) -> int:
     from .analysis.sensitivity import sensitivity
-    from .output import new_folder, save_chart, write_analysis_provenance
+    from .output import analysis_provenance, save_chart, write_csv
     from .scenario import load_scenario
 
     scenario = load_scenario(args.scenario)
-    out = _analysis_folder(args, f"sensitivity-{scenario.id}")
-    result = sensitivity(scenario, method=args.method, samples=args.samples,
-                         runs_per_point=args.runs_per_point, seed=args.seed,
-                         include_weights=args.include_weights)
-    frame = result.frame()
-    new_folder(out)
-    write_analysis_provenance(out, [scenario], result.seed, method=args.method,
-                              samples=args.samples, runs_per_point=args.runs_per_point,
-                              parameters=sorted(frame.parameter.unique()))
-    frame.to_csv(out / "sensitivity.csv", index=False)
-    key = "ST" if args.method == "sobol" else "mu_star"
-    wide = frame.pivot_table(index="parameter", columns="outcome", values=key)
-    wide = wide.reindex(columns=list(OUTCOMES)).sort_values("hosted_no_arrest", ascending=False)
-    print(f"{scenario.title}: {args.method} indices ({key}), {result.points:,} points x "
-          f"{result.runs_per_point:,} runs (seed {result.seed})")
-    print(wide.round(3).to_string())
-    for o in OUTCOMES:
-        save_chart(result.plot(outcome=o), out / f"tornado_{o}.png")
+    with _analysis_folder(args, f"sensitivity-{scenario.id}") as folder:
+        out = folder.path
+        result = sensitivity(scenario, method=args.method, samples=args.samples,
+                             runs_per_point=args.runs_per_point, seed=args.seed,
+                             include_weights=args.include_weights)
+        frame = result.frame()
+        write_csv(frame, out / "sensitivity.csv")
+        key = "ST" if args.method == "sobol" else "mu_star"
+        wide = frame.pivot_table(index="parameter", columns="outcome", values=key)
+        wide = wide.reindex(columns=list(OUTCOMES)).sort_values("hosted_no_arrest",
+                                                                ascending=False)
+        print(f"{scenario.title}: {args.method} indices ({key}), {result.points:,} points x "
+              f"{result.runs_per_point:,} runs (seed {result.seed})")
+        print(wide.round(3).to_string())
+        for o in OUTCOMES:
+            save_chart(result.plot(outcome=o), out / f"tornado_{o}.png")
+        folder.finish(analysis_provenance([scenario], result.seed, method=args.method,
+                                          samples=args.samples,
+                                          runs_per_point=args.runs_per_point,
+                                          parameters=sorted(frame.parameter.unique())))
     print(f"\nwrote {out}/ (sensitivity.csv, tornado_<outcome>.png, provenance.json)")
     return EXIT_OK
 
@@ -310,11 +369,11 @@ def _sensitivity(args) -> int:
 def _calibrate(args) -> int:
     from .analysis.calibration import calibrate, check_weights_path
 
-    check_weights_path(args.out)  # before hours of fitting, not after
+    check_weights_path(args.out, replace=args.replace)  # before hours of fitting, not after
     fit = calibrate(args.cases, prior=args.prior, fitted=_names(args.fit), runs=args.runs,
                     seed=args.seed, max_evals=args.max_evals,
                     progress=False if args.quiet else None)
-    path = fit.write(args.out)
+    path = fit.write(args.out, replace=args.replace)
     print(fit.table())
     print(f"\nwrote {path}")
     return EXIT_OK
@@ -334,7 +393,7 @@ def _backtest(args) -> int:
                       seed=args.seed, max_evals=args.max_evals,
                       forecast_runs=args.forecast_runs, executor=args.executor,
                       workers=args.workers, scheduler=args.scheduler,
-                      progress=False if args.quiet else None)
+                      progress=False if args.quiet else None, replace=args.replace)
     print(bt.table(doc))
     print(f"({time.perf_counter() - start:.0f} s)")
     print(f"\nwrote {out}/ (backtest.json, reliability.png, cases.png)")
@@ -352,24 +411,50 @@ COMMANDS = {"validate": _validate, "run": _run, "compare": _compare, "sweep": _s
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return COMMANDS[args.command](args)
+        code = COMMANDS[args.command](args)
     except ScenarioError as exc:
         for problem in exc.problems:
             print(f"error: {problem}", file=sys.stderr)
         print("hint: run 'python -m sim validate FILE' to check a scenario", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        code = EXIT_BAD_INPUT
     except SimError as exc:
         print(f"error: {exc}", file=sys.stderr)
         if exc.hint:
             print(f"hint: {exc.hint}", file=sys.stderr)
-        return EXIT_OUTPUT if isinstance(exc, OutputError) else EXIT_BAD_INPUT
+        code = EXIT_OUTPUT if isinstance(exc, OutputError) else EXIT_BAD_INPUT
     except BrokenPipeError:  # output piped into e.g. `head`: not an error of ours
-        sys.stderr.close()
-        return EXIT_OK
+        _silence_stdout()
+        code = EXIT_OK
+    except OSError as exc:  # any the code did not expect: one line, never a traceback
+        where = f" ({exc.filename})" if exc.filename else ""
+        print(f"error: {exc.strerror or exc}{where}", file=sys.stderr)
+        print("hint: check the output path, its permissions and the free disk space",
+              file=sys.stderr)
+        code = EXIT_OUTPUT
     except KeyboardInterrupt:
         if args.command == "run":
             print("\ninterrupted: no summary was written; the finished chunks are kept: "
                   "continue with 'python -m sim run SCENARIO --resume DIR'", file=sys.stderr)
-        else:
+        elif not _report_left_behind("interrupted"):
             print(f"\ninterrupted: the {args.command} wrote no results", file=sys.stderr)
         return EXIT_INTERRUPTED
+    _report_left_behind("note")
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _silence_stdout()
+    return code
+
+
+def _report_left_behind(prefix: str) -> bool:
+    """Say which unfinished output folders this command left, and how to replace them."""
+    from .output import take_left_behind
+
+    left = take_left_behind()
+    for folder in left:
+        files = folder.left_files()
+        shown = ", ".join(files[:4]) + (f" and {len(files) - 4} more" if len(files) > 4 else "")
+        print(f"{prefix}: the {folder.command} left an unfinished {folder.path} "
+              f"({shown}; no {folder.mark}): remove it, or re-run the same command with "
+              f"--replace to replace it", file=sys.stderr)
+    return bool(left)

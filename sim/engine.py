@@ -31,10 +31,19 @@ DEFAULT_CHUNK = 100_000
 #: Replications whose stance trajectory is kept for fan charts.
 STANCE_SAMPLE = 20_000
 MAX_RUNS = 10**9
-#: Largest chunk: about 1 GiB of working memory.
+#: Largest chunk size accepted; chunks are made smaller still by :data:`CHUNK_MEMORY`.
 MAX_CHUNK = 1_000_000
 #: Cap on replications when running to a precision target.
 MAX_PRECISION_RUNS = 10**7
+#: Working memory one chunk may use, in bytes (estimated by :func:`bytes_per_world`); a
+#: scenario with many uncertain parameters, actors or days runs in smaller chunks.
+CHUNK_MEMORY = 256 * 2**20
+#: Largest analysis design (sweep grid or sample, Sobol or Morris design), in points ...
+MAX_DESIGN_POINTS = 100_000
+#: ... in worlds (points x runs per point) ...
+MAX_DESIGN_WORLDS = 10**9
+#: ... and in values held (points x varied parameters).
+MAX_DESIGN_VALUES = 10**7
 
 
 @dataclass
@@ -48,6 +57,69 @@ class ChunkResult:
     table: pa.Table | None
     drivers: np.ndarray  # (blocks, len(DRIVER_KEYS)): per-block sums of the drivers
     outcomes: np.ndarray | None = None  # each world's outcome code, when asked for
+
+
+def bytes_per_world(scenario: Scenario) -> int:
+    """Estimated peak working memory of one world of a chunk of ``scenario``, in bytes.
+
+    Three float64 arrays per uncertain parameter (its normal scores, their uniforms
+    and its values are alive together while drawn; the values and the table's
+    float32 column stay), four per actor (its state), 8 bytes per day (the float32
+    stance path and the copy of it kept for fan charts) and a constant for the
+    model's own arrays (outcomes, drivers, the draws of a day).
+
+    An upper bound on the peak that ``tracemalloc`` (numpy reports its allocations
+    to it) measures in :func:`simulate_chunk` with its table, per world of a chunk of
+    50,000: the Mongolia baseline (44 uncertain parameters, 9 actors, 2 days) 1,231
+    bytes, estimated 1,768; with 644 uncertain parameters and 209 actors 15,466,
+    estimated 22,568; all parameters fixed and 367 days 2,656, estimated 3,632.
+    Checked by tests/test_hardening_resources.py.
+    """
+    days = scenario.days_before_visit + scenario.visit_days + 1  # rows of the stance path
+    return 8 * (3 * len(scenario.uncertain()) + 4 * len(scenario.actors) + 50 + days)
+
+
+def worlds_in_budget(scenarios: Scenario | list[Scenario]) -> int:
+    """How many worlds of ``scenarios`` one model may hold within :data:`CHUNK_MEMORY`
+    (by :func:`bytes_per_world`; with several scenarios the largest decides)."""
+    group = [scenarios] if isinstance(scenarios, Scenario) else list(scenarios)
+    return CHUNK_MEMORY // max(bytes_per_world(s) for s in group)
+
+
+def chunk_within_budget(scenarios: Scenario | list[Scenario], chunk_size: int) -> int:
+    """``chunk_size`` in whole blocks, lowered so that a chunk's estimated memory stays
+    within :data:`CHUNK_MEMORY`; never below one block.
+
+    Chunks are whole blocks of :data:`sim.streams.BLOCK` worlds, so a run's result
+    does not depend on it.  With several scenarios (run one after the other on the
+    same worlds, as ``compare`` does) the largest decides.  A scenario so large that
+    one block would need more than 8 budgets (2 GiB) is refused.
+    """
+    fits = worlds_in_budget(scenarios)
+    if 8 * fits < BLOCK:
+        group = [scenarios] if isinstance(scenarios, Scenario) else list(scenarios)
+        need = max(bytes_per_world(s) for s in group) * BLOCK
+        raise UsageError(f"one block of {BLOCK:,} worlds would need about {need / 2**30:.1f} "
+                         f"GiB, more than the {8 * CHUNK_MEMORY / 2**30:g} GiB allowed",
+                         hint="the scenario has too many uncertain parameters, actors or days")
+    wanted = max(1, -(-chunk_size // BLOCK))
+    return BLOCK * max(1, min(wanted, fits // BLOCK))
+
+
+def check_design(points: int, runs_per_point: int, dims: int, what: str, reduce: str) -> None:
+    """Refuse an analysis design larger than the caps, before anything is allocated.
+
+    ``points`` design points of ``dims`` varied values each, ``runs_per_point``
+    worlds at each; ``what`` names the design, ``reduce`` says how to make it smaller.
+    """
+    for size, cap, unit in ((points, MAX_DESIGN_POINTS, "points"),
+                            (points * runs_per_point, MAX_DESIGN_WORLDS,
+                             f"worlds ({points:,} points x {runs_per_point:,} runs)"),
+                            (points * dims, MAX_DESIGN_VALUES,
+                             f"values ({points:,} points x {dims:,} parameters)")):
+        if size > cap:
+            raise UsageError(f"{what} has {size:,} {unit}; the limit is {cap:,}",
+                             hint=reduce)
 
 
 def plan_chunks(runs: int, chunk_size: int) -> list[tuple[int, list[int]]]:
@@ -152,7 +224,8 @@ def run(scenario: Scenario, runs: int | None = None, seed: int | None = None, *,
         run stops depends on the seed only (``chunk_size`` is not used).
     chunk_size : int
         Worlds simulated together; bounds memory.  Rounded up to whole blocks of
-        10,000.
+        10,000, and lowered (to no less than one block) so that a chunk's estimated
+        working memory stays within :data:`CHUNK_MEMORY` (256 MiB).
     out : path, optional
         A new folder to write the results to (summary, provenance, per-replication
         Parquet table, charts), chunk by chunk.  Nothing is written when omitted.
@@ -169,6 +242,9 @@ def run(scenario: Scenario, runs: int | None = None, seed: int | None = None, *,
     if precision is not None:
         # checked after every block, so where the run stops never depends on the chunk size
         chunk_size = BLOCK
+    # memory bounded whatever the scenario: recorded in run.json as run, so a resumed run
+    # keeps its chunks (a resume uses the chunk size recorded, not this)
+    chunk_size = chunk_within_budget(scenario, chunk_size)
     pool = make_executor(executor, workers, scheduler)  # fails before any folder is claimed
     folder = None
     counts = np.zeros(len(OUTCOMES), dtype=np.int64)

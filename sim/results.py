@@ -75,6 +75,11 @@ class RunResult:
         return {o: float(np.sqrt(p * (1 - p) / self.runs)) for o, p in self.probabilities.items()}
 
     @property
+    def half_width(self) -> float:
+        """The widest half-width of the outcomes' 95% intervals (what ``precision`` bounds)."""
+        return max((hi - lo) / 2 for lo, hi in self.intervals.values())
+
+    @property
     def noncompliance_probability(self) -> float:
         return self.noncompliance / self.runs
 

@@ -26,7 +26,8 @@ def test_compare_matches_separate_runs_and_pairing_narrows_intervals(baseline):
     alone = sim.run(other, runs=40_000, seed=9, progress=False)
     assert np.array_equal(c.results[1].counts, alone.counts)  # same worlds as a plain run
     frame = c.frame()
-    assert set(frame.scenario) == {baseline.id} and len(frame) == 8
+    # the same id twice: labelled apart
+    assert set(frame.scenario) == {baseline.id, f"{baseline.id} #2"} and len(frame) == 8
     for j, o in enumerate(sim.OUTCOMES):
         d, lo, hi = c.differences[1, j]
         p = c.results[1].probabilities[o] - c.results[0].probabilities[o]

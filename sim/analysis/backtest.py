@@ -28,7 +28,7 @@ from ..engine import run
 from ..errors import UsageError
 from ..executors import make_executor
 from ..outcomes import OUTCOMES
-from ..output import check_new_folder
+from ..output import OutputFolder
 from ..scenario import load_scenario
 from . import calibration as cal
 
@@ -101,7 +101,8 @@ def backtest(source: str | Path, loo: bool = False, out: str | Path | None = Non
              seed: int = cal.DEFAULT_SEED, max_evals: int = cal.DEFAULT_MAX_EVALS,
              forecast_runs: int = DEFAULT_FORECAST_RUNS, executor: str = "serial",
              workers: int | None = None, scheduler: str | None = None,
-             progress: bool | None = None, cases: Sequence[str] | None = None) -> dict:
+             progress: bool | None = None, cases: Sequence[str] | None = None,
+             replace: bool = False) -> dict:
     """Score every case's forecast; returns the backtest document (see ``backtest.json``).
 
     Parameters
@@ -116,6 +117,10 @@ def backtest(source: str | Path, loo: bool = False, out: str | Path | None = Non
     cases : ids of the cases to score (default all); with ``loo`` every fold is still
         calibrated on all the other cases.
     out : folder for backtest.json, the charts, and (with ``loo``) each fold's weights.
+        A new folder, claimed before anything is computed (see
+        :class:`sim.output.OutputFolder`); ``backtest.json`` is written last and marks it
+        complete.
+    replace : replace ``out`` if it holds an earlier (or interrupted) backtest.
     """
     fitted = cal.check_fitted(fitted)
     if isinstance(forecast_runs, bool) or not isinstance(forecast_runs, int) \
@@ -134,14 +139,32 @@ def backtest(source: str | Path, loo: bool = False, out: str | Path | None = Non
     if loo and len(files) < 3:
         raise UsageError("leave-one-out needs at least 3 cases")
     out = Path(out) if out is not None else None
-    if out is not None:
-        check_new_folder(out)  # never overwrite an earlier backtest
+    folder = None
+    if out is not None:  # claimed before computing; never over an earlier backtest
+        folder = OutputFolder.claim(out, "backtest", "backtest.json", replace=replace)
+    try:
+        doc = _score(files, chosen, ids, outcomes, scenarios, loo, out, weights, prior_path,
+                     fitted, runs, seed, max_evals, forecast_runs, executor, workers,
+                     scheduler, progress)
+        if folder is not None:
+            write(doc, folder.path)
+            folder.finish()  # backtest.json, written last, marks it complete
+    except BaseException:
+        if folder is not None:
+            folder.fail()
+        raise
+    return doc
+
+
+def _score(files, chosen, ids, outcomes, scenarios, loo, out, weights, prior_path, fitted,
+           runs, seed, max_evals, forecast_runs, executor, workers, scheduler,
+           progress) -> dict:
+    """The folds (or in-sample forecasts) and their scores: the backtest document."""
+    if out is not None and loo:
         try:
-            out.mkdir(parents=True, exist_ok=True)
-            if loo:
-                (out / "loo").mkdir(exist_ok=True)
+            (out / "loo").mkdir(exist_ok=True)
         except OSError as exc:
-            raise UsageError(f"cannot create {out}: {exc.strerror or exc}") from None
+            raise UsageError(f"cannot create {out / 'loo'}: {exc.strerror or exc}") from None
     start = time.perf_counter()
     folds: dict[int, dict] = {}
     if loo:
@@ -223,8 +246,6 @@ def backtest(source: str | Path, loo: bool = False, out: str | Path | None = Non
                                       "max_evals": max_evals} if loo else None),
                      "executor": executor, "seconds": round(seconds, 1)},
     }
-    if out is not None:
-        write(doc, out)
     return doc
 
 
@@ -234,23 +255,20 @@ def _mean(values) -> float:
 
 
 def write(doc: dict, out: str | Path) -> Path:
-    """Write ``backtest.json`` and the two charts into ``out``."""
+    """Write the two charts, then ``backtest.json`` (last: it marks the folder complete)
+    into ``out``, each atomically."""
     import matplotlib
 
     matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
 
+    from ..output import save_chart
     from ..plots import case_forecasts, reliability_diagram
     from ..results import write_json
 
     out = Path(out)
+    save_chart(reliability_diagram(doc), out / "reliability.png", dpi=130)
+    save_chart(case_forecasts(doc), out / "cases.png", dpi=130)
     write_json(out / "backtest.json", doc)
-    ax = reliability_diagram(doc)
-    ax.figure.savefig(out / "reliability.png", dpi=130)
-    plt.close(ax.figure)
-    ax = case_forecasts(doc)
-    ax.figure.savefig(out / "cases.png", dpi=130)
-    plt.close(ax.figure)
     return out / "backtest.json"
 
 

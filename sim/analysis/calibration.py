@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import os
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -327,11 +326,12 @@ class Calibration:
             doc["correlations"] = pairs
         return doc
 
-    def write(self, path: str | Path) -> Path:
-        """Write the weights file (YAML); returns its path."""
-        from ..output import atomic_write
+    def write(self, path: str | Path, replace: bool = False) -> Path:
+        """Write the weights file (YAML) atomically; returns its path.  Never over an
+        existing file, unless ``replace`` (and then only a regular file)."""
+        from ..output import write_new_file
 
-        path = check_weights_path(path)
+        path = check_weights_path(path, replace=replace)
         header = ("# Global behavioural weights, calibrated on the historical cases by\n"
                   "# `python -m sim calibrate` (method: docs/calibration.md). Fitted weights are\n"
                   "# distributions: each replication of a forecast draws its weights from them,\n"
@@ -339,8 +339,7 @@ class Calibration:
                   "The prior assumptions are in weights_prior.yaml.\n")
         text = header + yaml.safe_dump(self.weights_doc(), sort_keys=False, width=100,
                                        allow_unicode=True)
-        atomic_write(path, lambda fh: fh.write(text.encode()))
-        return path
+        return write_new_file(path, text.encode(), replace=replace, what="weights file")
 
 
 def fitted_mean(kind: str, median: float, sigma: float) -> float:
@@ -399,19 +398,15 @@ def read_prior(path: str | Path | None) -> Prior:
     return Prior(doc, centre, free_sd, str(path))
 
 
-def check_weights_path(path: str | Path) -> Path:
-    """A weights file that can be written (its folder is created); checked before fitting."""
-    path = Path(path)
-    if path.is_dir():
-        raise UsageError(f"{path} is a folder", hint="give a file name, e.g. weights.yaml")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise UsageError(f"cannot create the folder of {path}: {exc.strerror or exc}",
-                         hint="check the path and its permissions") from None
-    if not os.access(path.parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
-        raise UsageError(f"cannot write {path}", hint="check the path and its permissions")
-    return path
+def check_weights_path(path: str | Path, replace: bool = False) -> Path:
+    """A weights file that can be written, checked before fitting; creates nothing.
+
+    Refused: an existing file (unless ``replace``), a folder, anything that is not a regular
+    file (a device such as /dev/null, a pipe, a link), and a path that cannot be created.
+    """
+    from ..output import check_new_file
+
+    return check_new_file(path, replace=replace, what="weights file")
 
 
 def check_fitted(fitted: Sequence[str]) -> tuple[str, ...]:

@@ -9,6 +9,7 @@ whose interval is far narrower than the difference of two independent runs.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -55,7 +56,8 @@ class Comparison:
     Attributes
     ----------
     results : list of RunResult
-        The base first, then the others, in the order given.
+        The base first, then the others, in the order given.  Each one's ``scenario_id``
+        is its label: the scenario's id, told apart when two share one (see :func:`labels`).
     differences : numpy.ndarray
         Shape ``(scenarios, outcomes, 3)``: difference from the base in each outcome's
         probability, and its 95% interval (paired normal approximation).
@@ -83,14 +85,15 @@ class Comparison:
 
     def table(self) -> str:
         """Probabilities per scenario; below each, its change from the base +/- 95% half-width."""
+        width = max(36, 2 + max(len(r.scenario_id) for r in self.results))  # never cut
         lines = [f"common random numbers: {self.base.runs:,} runs each, seed {self.base.seed}; "
                  f"changes against {self.base.scenario_id}",
-                 f"{'scenario':<36}" + "".join(f"{o:>22}" for o in OUTCOMES)]
+                 f"{'scenario':<{width}}" + "".join(f"{o:>22}" for o in OUTCOMES)]
         for i, r in enumerate(self.results):
-            lines.append(f"{r.scenario_id[:35]:<36}"
+            lines.append(f"{r.scenario_id:<{width}}"
                          + "".join(f"{r.probabilities[o]:>22.4f}" for o in OUTCOMES))
             if i:
-                lines.append(f"{'  change':<36}" + "".join(
+                lines.append(f"{'  change':<{width}}" + "".join(
                     f"{f'{d:+.4f} +/- {(hi - lo) / 2:.4f}':>22}"
                     for d, lo, hi in self.differences[i]))
         return "\n".join(lines)
@@ -145,8 +148,30 @@ def compare(base: Scenario, others: list[Scenario], runs: int = 100_000,
     mean = sums / runs
     se = np.sqrt(np.maximum(squares / runs - mean**2, 0.0) / runs)
     differences = np.stack([mean, mean - Z95 * se, mean + Z95 * se], axis=-1)
-    results = [RunResult(s.id, s.title, seed, counts[i], int(noncompliance[i]),
+    results = [RunResult(label, s.title, seed, counts[i], int(noncompliance[i]),
                          np.concatenate(stance[i], axis=1), s.days_before_visit,
                          driver_means(drivers[i], runs))
-               for i, s in enumerate(scenarios)]
+               for i, (s, label) in enumerate(zip(scenarios, labels(scenarios), strict=True))]
     return Comparison(results, differences)
+
+
+def labels(scenarios: list[Scenario]) -> list[str]:
+    """A distinct label per scenario: its id; a later scenario with the id of an earlier
+    one gets its file name too (``id (file.yaml)``) or, from the same file, its place
+    among them (``id #2``)."""
+    out: list[str] = []
+    for i, s in enumerate(scenarios):
+        earlier = [t for t in scenarios[:i] if t.id == s.id]
+        name = Path(s.file).name if s.file else ""
+        if not earlier:
+            label = s.id
+        elif name and all(Path(t.file or "").name != name for t in earlier):
+            label = f"{s.id} ({name})"
+        else:
+            label = f"{s.id} #{len(earlier) + 1}"
+        k = len(earlier) + 1
+        while label in out:  # e.g. "x (a.yaml)" given twice after "x" from a.yaml
+            k += 1
+            label = f"{s.id} #{k}"
+        out.append(label)
+    return out

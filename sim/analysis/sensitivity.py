@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..engine import check_run_arguments, new_seed, release
+from ..engine import check_design, check_run_arguments, new_seed, release, worlds_in_budget
 from ..errors import UsageError
 from ..model import WarrantVisitModel
 from ..outcomes import OUTCOMES
@@ -57,7 +57,7 @@ def evaluate(scenario: Scenario, names: list[str], u: np.ndarray, runs_per_point
              seed: int) -> np.ndarray:
     """Outcome frequencies at each design point ``u`` (rows in [0, 1]^k): shape (points, 4)."""
     u = np.clip(u, 1e-9, 1 - 1e-9)  # Morris levels include 0 and 1; quantiles must be finite
-    per_batch = max(1, BATCH_WORLDS // runs_per_point)
+    per_batch = max(1, min(BATCH_WORLDS, worlds_in_budget(scenario)) // runs_per_point)
     out = np.empty((len(u), len(OUTCOMES)))
     for start in range(0, len(u), per_batch):
         rows = u[start:start + per_batch]
@@ -137,6 +137,16 @@ def sensitivity(scenario: Scenario, method: str = "sobol", samples: int = 128,
     if len(names) < 2:
         raise UsageError(f"{scenario.id} has {len(names)} uncertain parameter(s); sensitivity "
                          "analysis needs at least two given as distributions")
+    # the design's size, checked before SALib allocates it
+    each = len(names) + (2 if method == "sobol" else 1)  # Sobol N (k + 2), Morris N (k + 1)
+    check_design(samples * each, runs_per_point, len(names),
+                 f"the {method} design ({samples:,} samples x {each} points each)",
+                 "use fewer --samples, --runs-per-point or parameters")
+    fits = worlds_in_budget(scenario)
+    if runs_per_point > fits:
+        raise UsageError(f"runs_per_point must be at most {fits:,} for {scenario.id} (the "
+                         f"worlds of a design point are simulated together), got "
+                         f"{runs_per_point:,}", hint="use fewer --runs-per-point")
     seed = new_seed() if seed is None else int(seed)
     problem = {"num_vars": len(names), "names": names, "bounds": [[0.0, 1.0]] * len(names)}
     if method == "sobol":

@@ -9,13 +9,14 @@ curves are smooth rather than noisy.
 from __future__ import annotations
 
 import itertools
+import math
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from scipy.stats import qmc
 
-from ..engine import check_run_arguments, new_seed, run
+from ..engine import check_design, check_run_arguments, new_seed, run
 from ..errors import ScenarioError, UsageError
 from ..executors import make_executor
 from ..outcomes import OUTCOMES
@@ -99,14 +100,25 @@ def _point(scenario: Scenario, keys: list[str], values, runs: int, seed: int) ->
     return run(changed, runs=runs, seed=seed, progress=False).counts
 
 
-def design(axes: list[Axis], samples: int | None, seed: int) -> np.ndarray:
-    """Points of the sweep: a full grid, or a Latin hypercube of ``samples`` points."""
+def design(axes: list[Axis], samples: int | None, seed: int, runs: int = 1) -> np.ndarray:
+    """Points of the sweep: a full grid, or a Latin hypercube of ``samples`` points.
+
+    Its size is checked against the caps (:func:`sim.engine.check_design`, with
+    ``runs`` worlds per point) before anything is allocated.
+    """
     if samples is None:
         if any(a.steps < 2 for a in axes):
             raise UsageError("a grid sweep needs STEPS for every --vary (KEY=LOW:HIGH:STEPS)",
                              hint="or give --samples N for a Latin hypercube")
+        shape = " x ".join(str(a.steps) for a in axes)
+        check_design(math.prod(a.steps for a in axes), runs, len(axes),
+                     f"the sweep grid ({shape} steps)",
+                     "use fewer STEPS or --vary keys, a Latin hypercube (--samples N), "
+                     "or fewer --runs per point")
         grids = [np.linspace(a.low, a.high, a.steps) for a in axes]
         return np.array(list(itertools.product(*grids)))
+    check_design(samples, runs, len(axes), f"the sweep's Latin hypercube ({samples:,} samples)",
+                 "use fewer --samples or fewer --runs per point")
     unit = qmc.LatinHypercube(d=len(axes), seed=np.random.default_rng(seed)).random(samples)
     return qmc.scale(unit, [a.low for a in axes], [a.high for a in axes])
 
@@ -137,7 +149,7 @@ def sweep(scenario: Scenario, axes: list[Axis], runs: int = 20_000, seed: int | 
     if len(set(keys)) != len(keys):
         raise UsageError("each key may be varied only once")
     seed = new_seed() if seed is None else int(seed)
-    points = design(axes, samples, seed)
+    points = design(axes, samples, seed, runs)
     # check every point up front: a bad key, bound or non-whole day count fails before any
     # work is done, not halfway through the sweep
     for point in points:
