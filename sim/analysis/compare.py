@@ -17,6 +17,7 @@ import pandas as pd
 from ..engine import (
     DEFAULT_CHUNK,
     check_run_arguments,
+    chunk_within_budget,
     driver_means,
     new_seed,
     plan_chunks,
@@ -122,6 +123,8 @@ def compare(base: Scenario, others: list[Scenario], runs: int = 100_000,
     check_run_arguments(runs, seed, chunk_size)
     seed = new_seed() if seed is None else int(seed)
     scenarios = [base, *others]
+    # a chunk holds every scenario's worlds in turn: the largest scenario sets the budget
+    chunk_size = chunk_within_budget(scenarios, chunk_size)
     k = len(OUTCOMES)
     counts = np.zeros((len(scenarios), k), dtype=np.int64)
     noncompliance = np.zeros(len(scenarios), dtype=np.int64)
