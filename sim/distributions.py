@@ -9,10 +9,14 @@ hypercube or Sobol designs (which supply the uniforms themselves) use the same c
 from __future__ import annotations
 
 import math
+import numbers
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
 from scipy import special, stats
+
+from .errors import UsageError
 
 #: Arguments each distribution kind takes, in order.
 KINDS: dict[str, tuple[str, ...]] = {
@@ -28,34 +32,129 @@ KINDS: dict[str, tuple[str, ...]] = {
 
 #: Gauss-Hermite nodes and weights (probabilists'), for means without a closed form.
 _GH_NODES, _GH_WEIGHTS = np.polynomial.hermite_e.hermegauss(64)
+#: Gauss-Legendre nodes and weights on (0, 1), for a mean as the integral of the quantiles.
+_GL_NODES, _GL_WEIGHTS = np.polynomial.legendre.leggauss(64)
+_GL_NODES, _GL_WEIGHTS = (_GL_NODES + 1) / 2, _GL_WEIGHTS / 2
+
+#: The uniforms a distribution is checked at when it is made: the clip of
+#: :func:`sim.sampling.draw_parameters` and points in between.
+PROBE = np.array([1e-12, 1e-6, 0.01, 0.5, 0.99, 1 - 1e-6, 1 - 1e-12])
+
+#: The argument blamed when a kind's values cannot be computed (NaN or infinity).
+_SPREAD = {"fixed": "value", "uniform": "high", "triangular": "high", "normal": "sd",
+           "truncnormal": "sd", "beta": "alpha", "lognormal": "sigma", "logitnormal": "sigma"}
+
+
+class DistributionError(UsageError, ValueError):
+    """A distribution's arguments are invalid (raised by :class:`Distribution` itself).
+
+    A :class:`~sim.errors.UsageError` (the command line exits 2 with one line) and a
+    ``ValueError``.  ``problems`` holds ``(argument, value, expected)`` triples.
+    """
+
+    def __init__(self, kind: object, problems: list[tuple[str, object, str]]):
+        self.kind, self.problems = kind, list(problems)
+        detail = "; ".join(f"{key}: got {_short(value)}, expected {expected}"
+                           for key, value, expected in self.problems)
+        super().__init__(f"invalid distribution {_short(kind)}: {detail}")
+
+    def __reduce__(self):  # raised in a worker process, it crosses back whole
+        return (DistributionError, (self.kind, self.problems))
+
+
+def _short(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+class FrozenArgs(Mapping):
+    """A distribution's arguments: a read-only, hashable mapping that pickles.
+
+    Compares equal to a ``dict`` with the same items; ``args["low"]``, ``.get``,
+    ``.items()`` and ``dict(args)`` work as on a ``dict``.
+    """
+
+    __slots__ = ("_items",)
+    _items: dict[str, float]
+
+    def __init__(self, items: Mapping[str, float]):
+        object.__setattr__(self, "_items", dict(items))
+
+    def __getitem__(self, key: str) -> float:
+        return self._items[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __hash__(self) -> int:
+        return hash(tuple(self._items.items()))
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Mapping):
+            return dict(self._items) == dict(other.items())
+        return NotImplemented
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("a distribution's arguments cannot be changed")
+
+    def __repr__(self) -> str:
+        return repr(self._items)
+
+    def __reduce__(self):
+        return (FrozenArgs, (dict(self._items),))
 
 
 @dataclass(frozen=True)
 class Distribution:
-    """A univariate distribution of one scenario parameter.
+    """A univariate distribution of one scenario parameter; immutable, checked when made.
 
     Parameters
     ----------
     kind : str
         One of :data:`KINDS`.
-    args : dict
-        The kind's arguments, already validated (see ``problems``).
+    args : mapping
+        The kind's arguments (numbers).  Checked by :func:`problems` whoever makes the
+        distribution (the scenario loader, :meth:`sim.scenario.Scenario.with_values`, a
+        sweep, a notebook); held as a read-only :class:`FrozenArgs` of floats.
+
+    Raises
+    ------
+    DistributionError
+        If the arguments are invalid: a wrong or missing argument, a non-finite number,
+        an impossible law (``sd < 0``, ``alpha <= 0``, ``low > high``, ...) or one whose
+        values cannot be computed (they would come out as NaN or infinity).
+
+    Notes
+    -----
+    Degenerate laws are fixed values: ``uniform`` or ``triangular`` with ``low == high``,
+    ``normal`` or ``truncnormal`` with ``sd == 0`` (at ``mean``), ``truncnormal`` with
+    ``low == high`` (at that value, whatever the mean and sd), ``lognormal`` or
+    ``logitnormal`` with ``sigma == 0`` (at ``median``).
     """
 
     kind: str
-    args: dict[str, float] = field(default_factory=dict)
+    args: Mapping[str, float] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        args = self.args
+        if not isinstance(args, Mapping):
+            raise DistributionError(self.kind, [("args", args, "a mapping of argument names "
+                                                              "to numbers")])
+        found = problems(self.kind, dict(args))
+        if found:
+            raise DistributionError(self.kind, found)
+        object.__setattr__(self, "args", FrozenArgs({k: float(v) for k, v in args.items()}))
 
     @classmethod
     def fixed(cls, value: float) -> Distribution:
-        return cls("fixed", {"value": float(value)})
+        return cls("fixed", {"value": value})
 
     @property
     def is_fixed(self) -> bool:
-        a = self.args
-        return (self.kind == "fixed"
-                or (self.kind in ("normal", "truncnormal") and a["sd"] == 0)
-                or (self.kind in ("lognormal", "logitnormal") and a["sigma"] == 0)
-                or (self.kind in ("uniform", "triangular") and a["low"] == a["high"]))
+        return _is_fixed(self.kind, self.args)
 
     def support(self) -> tuple[float, float]:
         """Smallest interval holding every value the distribution can take."""
@@ -71,52 +170,11 @@ class Distribution:
         return -math.inf, math.inf
 
     def mean(self) -> float:
-        a = self.args
-        if self.kind == "fixed":
-            return a["value"]
-        if self.kind == "uniform":
-            return (a["low"] + a["high"]) / 2
-        if self.kind == "triangular":
-            return (a["low"] + a["mode"] + a["high"]) / 3
-        if self.kind == "normal" or (self.kind == "truncnormal" and a["sd"] == 0):
-            return a["mean"]
-        if self.kind == "beta":
-            return a["alpha"] / (a["alpha"] + a["beta"])
-        if self.kind == "lognormal":
-            return a["median"] * math.exp(a["sigma"] ** 2 / 2)
-        if self.kind == "logitnormal":
-            if a["sigma"] == 0:
-                return a["median"]
-            values = special.expit(special.logit(a["median"]) + a["sigma"] * _GH_NODES)
-            return float(values @ _GH_WEIGHTS / _GH_WEIGHTS.sum())
-        return float(self._truncnorm().mean())
+        return _mean(self.kind, self.args)
 
     def ppf(self, u: np.ndarray) -> np.ndarray:
         """Quantile function: maps uniforms in (0, 1) to parameter values."""
-        u = np.asarray(u, dtype=float)
-        a = self.args
-        if self.is_fixed:
-            return np.full(u.shape, self.mean())
-        if self.kind == "uniform":
-            return a["low"] + u * (a["high"] - a["low"])
-        if self.kind == "triangular":
-            width = a["high"] - a["low"]
-            return stats.triang.ppf(u, (a["mode"] - a["low"]) / width, loc=a["low"], scale=width)
-        if self.kind == "normal":
-            return a["mean"] + a["sd"] * special.ndtri(u)
-        if self.kind == "beta":
-            return special.betaincinv(a["alpha"], a["beta"], u)
-        if self.kind == "lognormal":
-            return a["median"] * np.exp(a["sigma"] * special.ndtri(u))
-        if self.kind == "logitnormal":
-            return special.expit(special.logit(a["median"]) + a["sigma"] * special.ndtri(u))
-        return self._truncnorm().ppf(u)
-
-    def _truncnorm(self):
-        a = self.args
-        lo = (a["low"] - a["mean"]) / a["sd"]
-        hi = (a["high"] - a["mean"]) / a["sd"]
-        return stats.truncnorm(lo, hi, loc=a["mean"], scale=a["sd"])
+        return _ppf(self.kind, self.args, u)
 
     def describe(self) -> str:
         """Short human-readable form, e.g. ``uniform(0.1, 0.3)``."""
@@ -126,8 +184,94 @@ class Distribution:
         return f"{self.kind}({inner})"
 
 
-def problems(kind: object, args: dict[str, object]) -> list[tuple[str, object, str]]:
+# The laws themselves, on plain mappings of floats: :func:`problems` uses them to check
+# arguments before any Distribution exists.
+
+def _is_fixed(kind: str, a: Mapping[str, float]) -> bool:
+    return (kind == "fixed"
+            or (kind in ("normal", "truncnormal") and a["sd"] == 0)
+            or (kind in ("lognormal", "logitnormal") and a["sigma"] == 0)
+            or (kind in ("uniform", "triangular", "truncnormal") and a["low"] == a["high"]))
+
+
+def _mean(kind: str, a: Mapping[str, float]) -> float:
+    if kind == "fixed":
+        return a["value"]
+    if kind in ("uniform", "triangular", "truncnormal") and a["low"] == a["high"]:
+        return a["low"]
+    if kind in ("uniform", "triangular"):
+        points = (a["low"], a["high"]) if kind == "uniform" else (a["low"], a["mode"], a["high"])
+        mean = sum(points) / len(points)
+        # near the largest floats the sum overflows where the mean does not
+        mean = mean if math.isfinite(mean) else sum(x / len(points) for x in points)
+        return min(max(mean, a["low"]), a["high"])  # rounding stays inside [low, high]
+    if kind == "normal" or (kind == "truncnormal" and a["sd"] == 0):
+        return a["mean"]
+    if kind == "beta":
+        return 1.0 / (1.0 + a["beta"] / a["alpha"])  # alpha / (alpha + beta), without overflow
+    if kind == "lognormal":
+        with np.errstate(over="ignore"):
+            return float(a["median"] * np.exp(a["sigma"] ** 2 / 2))
+    if kind == "logitnormal":
+        if a["sigma"] == 0:
+            return a["median"]
+        with np.errstate(over="ignore", invalid="ignore"):
+            values = special.expit(special.logit(a["median"]) + a["sigma"] * _GH_NODES)
+        return float(values @ _GH_WEIGHTS / _GH_WEIGHTS.sum())
+    # truncnormal: scipy's closed form, unless it fails far in a tail or on a sliver of
+    # an interval (it can give infinity, or a value outside [low, high]); then the
+    # integral of the quantile function, which stays accurate there
+    with np.errstate(all="ignore"):
+        mean = float(_truncnorm(a).mean())
+    if math.isfinite(mean) and a["low"] <= mean <= a["high"]:
+        return mean
+    return float(_ppf(kind, a, _GL_NODES) @ _GL_WEIGHTS)
+
+
+def _ppf(kind: str, a: Mapping[str, float], u: np.ndarray) -> np.ndarray:
+    u = np.asarray(u, dtype=float)
+    if _is_fixed(kind, a):
+        return np.full(u.shape, _mean(kind, a))
+    with np.errstate(all="ignore"):  # overflow shows as infinity, which callers check
+        if kind == "uniform":
+            return a["low"] + u * (a["high"] - a["low"])
+        if kind == "triangular":
+            width = a["high"] - a["low"]
+            return stats.triang.ppf(u, (a["mode"] - a["low"]) / width, loc=a["low"],
+                                    scale=width)
+        if kind == "normal":
+            return a["mean"] + a["sd"] * special.ndtri(u)
+        if kind == "beta":
+            return special.betaincinv(a["alpha"], a["beta"], u)
+        if kind == "lognormal":
+            return a["median"] * np.exp(a["sigma"] * special.ndtri(u))
+        if kind == "logitnormal":
+            return special.expit(special.logit(a["median"]) + a["sigma"] * special.ndtri(u))
+        # truncnormal; rounding must not step outside [low, high] (NaN stays NaN)
+        return np.clip(_truncnorm(a).ppf(u), a["low"], a["high"])
+
+
+def _truncnorm(a: Mapping[str, float]):
+    lo = (a["low"] - a["mean"]) / a["sd"]
+    hi = (a["high"] - a["mean"]) / a["sd"]
+    return stats.truncnorm(lo, hi, loc=a["mean"], scale=a["sd"])
+
+
+def _as_float(value: object) -> float | None:
+    """``value`` as a float, or None when it is not a number (a bool is not)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        return None
+    try:
+        return float(value)
+    except OverflowError:  # an integer too large for a float: infinite
+        return math.inf
+
+
+def problems(kind: object, args: Mapping[str, object]) -> list[tuple[str, object, str]]:
     """Check a distribution's definition.
+
+    Every :class:`Distribution` is checked by this function when it is made, and the
+    scenario loader calls it to report each problem at its key.
 
     Returns
     -------
@@ -138,28 +282,33 @@ def problems(kind: object, args: dict[str, object]) -> list[tuple[str, object, s
     if not isinstance(kind, str) or kind not in KINDS:
         return [("dist", kind, f"one of {', '.join(KINDS)}")]
     found: list[tuple[str, object, str]] = []
+    a: dict[str, float] = {}
     for name in KINDS[kind]:
         value = args.get(name)
+        number = _as_float(value)
         if name not in args:
             found.append((name, None, f"a number (required by '{kind}')"))
-        elif isinstance(value, bool) or not isinstance(value, int | float):
+        elif number is None:
             found.append((name, value, "a number"))
-        elif not math.isfinite(value):
-            found.append((name, value, "a finite number (not NaN or infinity)"))
+        elif not math.isfinite(number):
+            found.append((name, value, "a finite number (not NaN or infinity, and not too "
+                                       "large for a floating-point number)"))
+        else:
+            a[name] = number
     for name in args:
         if name not in KINDS[kind]:
             found.append((name, args[name], f"no such argument for '{kind}' "
                                             f"(it takes {', '.join(KINDS[kind])})"))
     if found:
         return found
-    a = {k: float(v) for k, v in args.items()}  # type: ignore[arg-type]
     if kind in ("uniform", "triangular", "truncnormal") and a["low"] > a["high"]:
         found.append(("low", a["low"], f"low <= high (high is {a['high']:g})"))
     if kind == "triangular" and not a["low"] <= a["mode"] <= a["high"]:
         found.append(("mode", a["mode"], "low <= mode <= high"))
     if kind in ("normal", "truncnormal") and a["sd"] < 0:
         found.append(("sd", a["sd"], "a standard deviation >= 0"))
-    if kind == "truncnormal" and a["sd"] == 0 and not a["low"] <= a["mean"] <= a["high"]:
+    if (kind == "truncnormal" and a["sd"] == 0 and a["low"] < a["high"]
+            and not a["low"] <= a["mean"] <= a["high"]):
         found.append(("mean", a["mean"], "low <= mean <= high when sd is 0"))
     if kind in ("lognormal", "logitnormal") and a["sigma"] < 0:
         found.append(("sigma", a["sigma"], "a standard deviation (of the log or logit) >= 0"))
@@ -171,4 +320,36 @@ def problems(kind: object, args: dict[str, object]) -> list[tuple[str, object, s
         for name in ("alpha", "beta"):
             if a[name] <= 0:
                 found.append((name, a[name], "a shape parameter > 0"))
-    return found
+    if found:
+        return found
+    return _computable(kind, a)
+
+
+def _computable(kind: str, a: Mapping[str, float]) -> list[tuple[str, object, str]]:
+    """A problem if the law's values or mean come out as NaN or infinity, or outside its
+    support (e.g. a truncated normal whose [low, high] lies too many standard deviations
+    from the mean for the quantiles to be computed, or a log-normal whose values overflow)."""
+    try:
+        values = _ppf(kind, a, PROBE)
+        mean = _mean(kind, a)
+    except (ArithmeticError, ValueError):
+        values, mean = np.array([math.nan]), math.nan
+    lo, hi = (a["low"], a["high"]) if kind in ("uniform", "triangular", "truncnormal") else (
+        (0.0, 1.0) if kind in ("beta", "logitnormal") else (-math.inf, math.inf))
+    ok = (np.isfinite(values).all() and math.isfinite(mean)
+          and bool(((values >= lo) & (values <= hi)).all()) and lo <= mean <= hi)
+    if ok:
+        return []
+    key = _SPREAD[kind]
+    return [(key, a[key], f"arguments for which '{kind}' can be computed: with these its "
+                          "values or its mean come out as NaN, infinity or outside its range "
+                          + _HINT.get(kind, "(the numbers are too large or too small)"))]
+
+
+_HINT = {
+    "truncnormal": "([low, high] lies too many standard deviations from the mean: move "
+                   "the mean or widen sd, or give a fixed value)",
+    "lognormal": "(median * exp(sigma * 7) or the mean median * exp(sigma^2 / 2) overflows: "
+                 "use a smaller sigma)",
+    "beta": "(alpha and beta too large or too small to be computed)",
+}

@@ -15,7 +15,8 @@ class Problem:
     expected: str
 
     def __str__(self) -> str:
-        where = f"{self.file}: {self.path}" if self.path else self.file
+        path = self.path if len(self.path) <= 200 else self.path[:197] + "..."
+        where = f"{self.file}: {path}" if path else self.file
         if self.value is ABSENT:
             return f"{where}: missing; expected {self.expected}"
         return f"{where}: got {_show(self.value)}; expected {self.expected}"
@@ -56,6 +57,14 @@ class UsageError(SimError):
     def __init__(self, message: str, hint: str = ""):
         super().__init__(message)
         self.hint = hint
+
+
+class NonFiniteError(UsageError):
+    """A run's drawn parameter values, or the host's intent, hold NaN or infinity.
+
+    The run stops instead of reporting probabilities computed from them; the message
+    names the parameter (or the host's intent).  The command line exits 2.
+    """
 
 
 class OutputError(SimError):

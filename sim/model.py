@@ -19,6 +19,7 @@ from .agents import (
     VisitingState,
     WesternActor,
 )
+from .errors import NonFiniteError
 from .outcomes import HOSTED, LEFT_EARLY, PENDING
 from .sampling import draw_parameters
 from .scenario import Scenario
@@ -92,6 +93,7 @@ class WarrantVisitModel(mesa.Model):
                 else:
                     setattr(self, role, agent)  # self.court, self.visitor, self.host
         self.responders: list[Actor] = [self.court, *self.western, *self.lobbies, self.visitor]
+        self._check_intent()
         self.stance_path[0] = self.host.intent
         self.drivers = measure_drivers(self)
 
@@ -113,6 +115,19 @@ class WarrantVisitModel(mesa.Model):
         independence = self.values[f"actors.{scenario.host.id}.params.court_independence"]
         self.obedience = independence  # how far the executive obeys a court order
         self.ruling_rate = self.weights["order_rate"] * independence
+
+    def _check_intent(self) -> None:
+        """Stop with a :class:`~sim.errors.NonFiniteError` if the host's intent is NaN or
+        infinite in any world (extreme values overflowing the arithmetic): no probabilities
+        are ever reported from such worlds."""
+        intent = self.host.intent
+        if not np.isfinite(intent).all():
+            bad = int(np.count_nonzero(~np.isfinite(intent)))
+            raise NonFiniteError(
+                f"the host's intent is NaN or infinite in {bad:,} of {self.streams.n:,} worlds "
+                f"on day {self.day} of scenario {self.warrant_scenario.id}: its parameter "
+                "values (e.g. very large weights) overflow the model's arithmetic; the run "
+                "stops without reporting probabilities")
 
     def tie(self, name: str):
         """A parameter of the host's tie to the visitor."""
@@ -147,6 +162,7 @@ class WarrantVisitModel(mesa.Model):
             for actor in self.responders:
                 actor.respond(news)
         self.host.weigh()
+        self._check_intent()
         if self.day <= self.commitment_day:
             self.visitor.plan()
         if self.visiting:

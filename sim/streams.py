@@ -8,7 +8,7 @@ processes or the executor: a chunk only decides which blocks run together.
 
 from __future__ import annotations
 
-import zlib
+import hashlib
 from typing import Protocol
 
 import numpy as np
@@ -26,6 +26,17 @@ def block_sizes(runs: int) -> list[int]:
     """Sizes of the blocks that make up ``runs`` replications."""
     full, rest = divmod(runs, BLOCK)
     return [BLOCK] * full + ([rest] if rest else [])
+
+
+def stream_tag(key: str) -> tuple[int, int]:
+    """The two 32-bit words that name ``key``'s stream: the first 8 bytes of its BLAKE2b hash.
+
+    A cryptographic hash, not a checksum: two keys share a stream only if their hashes
+    collide in 64 bits (a CRC32 checksum, used before, gave two paths with equal checksums
+    identical draws).
+    """
+    digest = hashlib.blake2b(key.encode(), digest_size=8).digest()
+    return int.from_bytes(digest[:4], "little"), int.from_bytes(digest[4:], "little")
 
 
 class Noise(Protocol):
@@ -75,11 +86,13 @@ class Streams:
 
         Each parameter's draws depend only on the seed, the block and the parameter's
         key path, so two scenarios run with one seed share them wherever they share
-        the parameter (common random numbers), whatever else differs.
+        the parameter (common random numbers), whatever else differs.  The stream is
+        keyed by a cryptographic hash of ``key`` (:func:`stream_tag`), so two keys never
+        share one in practice.
         """
-        tag = zlib.crc32(key.encode())
+        tag = stream_tag(key)
         parts = [np.random.Generator(np.random.PCG64(np.random.SeedSequence(
-            s.entropy, spawn_key=(*s.spawn_key, 1, tag)))).standard_normal(n)
+            s.entropy, spawn_key=(*s.spawn_key, 1, *tag)))).standard_normal(n)
             for s, n in zip(self.seeds, self.sizes, strict=True)]
         return parts[0] if len(parts) == 1 else np.concatenate(parts)
 

@@ -242,7 +242,9 @@ def test_unreadable_scenario_file(tmp_path, monkeypatch):
     def refuse(self):
         raise PermissionError(errno.EACCES, "Permission denied", str(self))
 
-    monkeypatch.setattr(Path, "read_bytes", refuse)
+    from sim.scenario import reader
+
+    monkeypatch.setattr(reader, "_read_regular", refuse)  # the reader opens the file itself
     with pytest.raises(sim.ScenarioError, match="readable file"):
         load_scenario(path)
 

@@ -16,11 +16,15 @@ from .. import catalogue as cat
 from ..distributions import Distribution
 from ..distributions import problems as distribution_problems
 from ..errors import ABSENT, Problem
-from .inheritance import file_for
+from .inheritance import MAX_TEXT, file_for
 from .types import Parameter, bounds_problem, shown
 
 PARAM_META = {"source", "assumption", "note"}
 DATE_KEYS = {"value"} | PARAM_META
+
+#: Longest title (and actor name) accepted, in characters: it heads charts and tables.
+#: (Descriptions, rationales, sources, assumptions and notes: :data:`MAX_TEXT`.)
+MAX_TITLE = 200
 
 
 @dataclass(frozen=True)
@@ -68,13 +72,18 @@ class Checker:
             if key not in node:
                 self.add(join(path, key), ABSENT, "this key")
 
-    def text(self, node: dict, key: str, path: str, required: bool = True) -> str:
+    def text(self, node: dict, key: str, path: str, required: bool = True,
+             limit: int = MAX_TEXT) -> str:
         value = node.get(key, ABSENT)
         if value is ABSENT and not required:
             return ""
         if not isinstance(value, str) or not value.strip():
             if value is not ABSENT or required:
                 self.add(join(path, key), value, "non-empty text")
+            return ""
+        if len(value) > limit:
+            self.add(join(path, key), value, f"text of at most {limit:,} characters "
+                     f"(this is {len(value):,})")
             return ""
         return value
 
@@ -107,21 +116,38 @@ class Checker:
         return Parameter(path, dist, spec, sources, assumption)
 
     def provenance(self, node: dict, path: str, what: str) -> tuple[tuple[str, ...], str]:
-        """The ``source`` citations and ``assumption`` of a value; one of them is required."""
-        source = node.get("source")
+        """The ``source`` citations and ``assumption`` of a value; one of them is required.
+
+        An empty source (``source:`` with nothing, ``""``, blanks, ``[]``) is not a
+        source: it is refused, and does not stand in for the assumption.
+        """
+        source = node.get("source", ABSENT)
         sources: tuple[str, ...] = ()
         if isinstance(source, str) and source.strip():
             sources = (source,)
         elif isinstance(source, list) and source and all(
                 isinstance(s, str) and s.strip() for s in source):
             sources = tuple(source)
-        elif source is not None:
-            self.add(f"{path}.source", source, "a citation (text) or a list of citations")
+        elif source is not ABSENT:
+            self.add(f"{path}.source", source, "a citation (text) or a list of citations "
+                     "(an empty source is not a source: cite one, or remove the key and give "
+                     "an 'assumption')")
+        if any(len(s) > MAX_TEXT for s in sources):
+            self.add(f"{path}.source", source, f"citations of at most {MAX_TEXT:,} characters "
+                     "each")
+            sources = ()
         assumption = node.get("assumption")
         if assumption is not None and not (isinstance(assumption, str) and assumption.strip()):
             self.add(f"{path}.assumption", assumption, "text giving the reasoning")
             assumption = None
-        if not sources and assumption is None and "source" not in node:
+        elif isinstance(assumption, str) and len(assumption) > MAX_TEXT:
+            self.add(f"{path}.assumption", assumption, f"text of at most {MAX_TEXT:,} "
+                     f"characters (this is {len(assumption):,})")
+            assumption = None
+        note = node.get("note")
+        if note is not None and not (isinstance(note, str) and len(note) <= MAX_TEXT):
+            self.add(f"{path}.note", note, f"text of at most {MAX_TEXT:,} characters")
+        if not sources and assumption is None and source is ABSENT:
             self.add(f"{path}.source", ABSENT,
                      f"a source for this {what}, or an 'assumption' with its reasoning")
         return sources, assumption or ""
@@ -142,7 +168,7 @@ class Checker:
         value = node.get("value", ABSENT)
         day = as_date(value)
         if day is None:
-            self.add(f"{path}.value", value, "a date written YYYY-MM-DD")
+            self.add(f"{path}.value", value, DATE_EXPECTED)
         if day is None or len(self.problems) > before:
             return None
         return Dated(path, day, sources, assumption)
@@ -197,9 +223,13 @@ def as_date(value: object) -> dt.date | None:
     return None
 
 
+#: What a date must be; a date that does not exist (2024-02-30) is refused at its key.
+DATE_EXPECTED = "a date written YYYY-MM-DD (one that exists on the calendar)"
+
+
 def parse_date(value: object, path: str, check: Checker) -> dt.date:
     day = as_date(value)
     if day is None:
-        check.add(path, value, "a date written YYYY-MM-DD")
+        check.add(path, value, DATE_EXPECTED)
         return dt.date(1970, 1, 1)
     return day

@@ -9,20 +9,38 @@ that a problem can name the file the user has to edit.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from ..errors import ABSENT, Problem
 from .reader import read_yaml
 
+#: Most files in a chain: the file given, its base, the base's base, ...
 MAX_BASE_CHAIN = 20
+#: Longest rationale (and description, source, assumption) in characters; see the checker.
+MAX_TEXT = 10_000
 COUNTERFACTUAL_KEYS = {"base", "id", "title", "description", "rationale", "overrides"}
 
 #: Keys a counterfactual sets directly (not under ``overrides``).
 _OWN_KEYS = ("id", "title", "description")
 
 
+def scenario_root(path: Path) -> Path:
+    """The folder tree that ``path``'s chain of bases must stay in.
+
+    It is the folder above the one holding ``path`` (the file given): a counterfactual in
+    ``scenarios/counterfactuals/`` may name ``base: ../mongolia_2024.yaml``, a scenario in
+    ``scenarios/`` anything under ``scenarios/``'s parent folder, but never an absolute
+    path or ``../../..`` leading elsewhere (symbolic links are followed before checking).
+    """
+    return Path(os.path.abspath(path)).parent.parent.resolve()
+
+
 def resolve_chain(path: Path) -> tuple[list[tuple[str, dict]], list[Problem]]:
     """Read a file and its bases.
+
+    Every base must resolve inside :func:`scenario_root` of ``path``; one that does not
+    is refused before it is opened, so nothing read from outside that tree is ever shown.
 
     Returns
     -------
@@ -33,16 +51,36 @@ def resolve_chain(path: Path) -> tuple[list[tuple[str, dict]], list[Problem]]:
     """
     chain: list[tuple[str, dict]] = []
     seen: list[Path] = []
+    root: Path | None = None
     current = path
     while True:
-        resolved = current.resolve()
-        if resolved in seen:
-            loop = " -> ".join(str(p) for p in [*seen, resolved])
-            return chain, [Problem(str(chain[-1][0]), "base", str(current),
-                                   f"a base that does not lead back to itself (loop: {loop})")]
-        if len(seen) >= MAX_BASE_CHAIN:
-            return chain, [Problem(str(current), "base", str(current),
-                                   f"at most {MAX_BASE_CHAIN} levels of base scenarios")]
+        try:
+            resolved = current.resolve()
+        except (OSError, ValueError, RuntimeError) as exc:  # a NUL byte, a symbolic link loop
+            problem = Problem(str(current), "", str(current), f"a path that can be resolved "
+                              f"({exc.__class__.__name__})")
+            if chain:
+                problem = Problem(chain[-1][0], "base", chain[-1][1].get("base"),
+                                  problem.expected)
+            return chain, [problem]
+        if chain:  # ``current`` is a base named by the last file read
+            name, base = chain[-1][0], chain[-1][1].get("base")
+            assert root is not None  # set when the file given was resolved
+            if not resolved.is_relative_to(root):
+                return chain, [Problem(name, "base", base, f"a base scenario file inside {root} "
+                                       "(the folder tree of the scenario given: its folder and "
+                                       "the folder above it)")]
+            if resolved in seen:
+                loop = " -> ".join(str(p) for p in [*seen, resolved])
+                return chain, [Problem(name, "base", str(current), "a base that does not lead "
+                                       f"back to itself (loop: {loop})")]
+            if len(seen) >= MAX_BASE_CHAIN:
+                return chain, [Problem(name, "base", base, f"a chain of at most "
+                                       f"{MAX_BASE_CHAIN} scenario files, counting the file "
+                                       "given and each base in turn (this base would be file "
+                                       f"{MAX_BASE_CHAIN + 1})")]
+        else:
+            root = scenario_root(path)
         seen.append(resolved)
         doc, problems = read_yaml(current)
         if problems:
@@ -75,9 +113,10 @@ def counterfactual_problems(name: str, doc: dict) -> list[Problem]:
     if not isinstance(doc.get("overrides", {}), dict):
         found.append(Problem(name, "overrides", doc["overrides"],
                              "a mapping of the base's keys to new values"))
-    if not isinstance(doc.get("rationale"), str) or not doc.get("rationale", "").strip():
-        found.append(Problem(name, "rationale", doc.get("rationale", ABSENT),
-                             "text saying why this counterfactual is plausible"))
+    rationale = doc.get("rationale", ABSENT)
+    if not isinstance(rationale, str) or not rationale.strip() or len(rationale) > MAX_TEXT:
+        found.append(Problem(name, "rationale", rationale, "text saying why this "
+                             f"counterfactual is plausible (at most {MAX_TEXT:,} characters)"))
     return found
 
 

@@ -7,6 +7,8 @@ walked, so an alias bomb costs time in proportion to its text, not its expansion
 
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 
 import yaml
@@ -45,6 +47,26 @@ class _SafeLoader(yaml.SafeLoader):
             seen.add(key)
         return super().construct_mapping(node, deep=deep)
 
+    def construct_yaml_timestamp(self, node):
+        # a date that looks right but does not exist (2024-02-30) stays text, so that
+        # validation refuses it at its key instead of failing the whole file
+        try:
+            return super().construct_yaml_timestamp(node)
+        except (ValueError, OverflowError):
+            return self.construct_scalar(node)
+
+    def construct_yaml_int(self, node):
+        # an integer of more digits than Python converts (4,300) stays text, refused at
+        # its key; one merely too large for a float is refused at its key by validation
+        try:
+            return super().construct_yaml_int(node)
+        except ValueError:
+            return self.construct_scalar(node)
+
+
+_SafeLoader.add_constructor("tag:yaml.org,2002:timestamp", _SafeLoader.construct_yaml_timestamp)
+_SafeLoader.add_constructor("tag:yaml.org,2002:int", _SafeLoader.construct_yaml_int)
+
 
 def read_yaml(path: Path, label: str | None = None) -> tuple[dict | None, list[Problem]]:
     """Read one YAML document safely; problems instead of exceptions.
@@ -69,13 +91,14 @@ def read_yaml(path: Path, label: str | None = None) -> tuple[dict | None, list[P
     if not path.is_file():
         return None, [Problem(name, "", str(path), "a file, not a directory or device")]
     try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            return None, [Problem(name, "", f"{size} bytes",
-                                  f"a scenario file under {MAX_FILE_BYTES} bytes")]
-        raw = path.read_bytes()
-    except OSError as exc:
-        return None, [Problem(name, "", exc.strerror or str(exc), "a readable file")]
+        raw = _read_regular(path)
+    except _NotRegular:
+        return None, [Problem(name, "", str(path), "a file, not a directory or device")]
+    except _TooLarge as exc:
+        return None, [Problem(name, "", str(exc), f"a scenario file under {MAX_FILE_BYTES} bytes")]
+    except (OSError, ValueError) as exc:
+        return None, [Problem(name, "", getattr(exc, "strerror", None) or str(exc),
+                              "a readable file")]
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
@@ -99,6 +122,44 @@ def read_yaml(path: Path, label: str | None = None) -> tuple[dict | None, list[P
         return None, [Problem(name, "", type(doc).__name__ if doc is not None else "an empty file",
                               "a YAML mapping (key: value pairs) at the top level")]
     return doc, []
+
+
+class _NotRegular(Exception):
+    pass
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def _read_regular(path: Path) -> bytes:
+    """The bytes of a regular file, at most :data:`MAX_FILE_BYTES` of them.
+
+    Opened without blocking and checked on the open file itself: a FIFO, a device or
+    a socket put in the file's place after it was looked at is refused, not waited on,
+    and a file that reports a size of 0 but never ends (``/proc``, ``/dev/zero``) is read
+    no further than the limit.
+    """
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+    fd = os.open(path, flags)
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise _NotRegular
+        if info.st_size > MAX_FILE_BYTES:
+            raise _TooLarge(f"{info.st_size} bytes")
+        chunks, total = [], 0
+        while total <= MAX_FILE_BYTES:
+            chunk = os.read(fd, MAX_FILE_BYTES + 1 - total)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            total += len(chunk)
+        if total > MAX_FILE_BYTES:
+            raise _TooLarge(f"more than {MAX_FILE_BYTES} bytes")
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
 
 
 def _extent(node: object, memo: dict[int, tuple[int, int]]) -> tuple[int, int]:

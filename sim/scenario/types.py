@@ -199,8 +199,10 @@ class Scenario:
         Raises
         ------
         ScenarioError
-            If a key path is unknown, a value is out of its bounds, or the commitment
-            set here falls after the arrival.
+            If a key path is unknown, a value is not a finite number (NaN, infinity,
+            text) or is out of its catalogue bounds (weights included), or the commitment
+            set here falls after the arrival.  A :class:`Distribution` given here was
+            checked when it was made (``Distribution("beta", {"alpha": -1, ...})`` raises).
 
         Notes
         -----
@@ -219,7 +221,15 @@ class Scenario:
                                      "scenario (see Scenario.parameters)"))
                 continue
             old = params[path]
-            dist = new if isinstance(new, Distribution) else Distribution.fixed(number(new))
+            if isinstance(new, Distribution):  # checked when it was made
+                dist = new
+            else:
+                value = _finite_number(new)
+                if value is None:
+                    found.append(Problem(self.file, path, new, "a finite number (or a "
+                                         "Distribution)"))
+                    continue
+                dist = Distribution.fixed(value)
             problem = bounds_problem(dist, old.spec)
             if problem:
                 found.append(Problem(self.file, path, shown(dist), problem))
@@ -244,7 +254,8 @@ class Scenario:
     @property
     def content_hash(self) -> str:
         """SHA-256 of the fully resolved scenario (base, overrides and weights applied)."""
-        canon = {p: [par.dist.kind, par.dist.args] for p, par in sorted(self.parameters.items())}
+        canon = {p: [par.dist.kind, dict(par.dist.args)]
+                 for p, par in sorted(self.parameters.items())}
         blob = json.dumps({"id": self.id, "date": str(self.forecast_date),
                            "timeline": {k: str(v) for k, v in sorted(self.timeline_dates.items())},
                            "actors": [a.__dict__ for a in self.actors], "params": canon,
@@ -317,10 +328,22 @@ def _dates_following(scenario: Scenario, params: dict[str, Parameter]) -> ReadOn
 # --------------------------------------------------------------------------- bounds
 
 def number(value: object) -> float:
-    """``value`` as a float, or a :class:`ScenarioError` if it is not a number."""
+    """``value`` as a finite float, or a :class:`ScenarioError` if it is not one."""
+    out = _finite_number(value)
+    if out is None:
+        raise ScenarioError([Problem("<value>", "", value, "a finite number")])
+    return out
+
+
+def _finite_number(value: object) -> float | None:
+    """``value`` as a float if it is a finite number (not a bool, NaN or infinity)."""
     if isinstance(value, bool) or not isinstance(value, int | float | np.number):
-        raise ScenarioError([Problem("<value>", "", value, "a number")])
-    return float(value)
+        return None
+    try:
+        out = float(value)
+    except (OverflowError, TypeError, ValueError):  # e.g. 10**400, a complex number
+        return None
+    return out if math.isfinite(out) else None
 
 
 def shown(dist: Distribution) -> object:

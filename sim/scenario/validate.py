@@ -15,7 +15,7 @@ import numpy as np
 from .. import catalogue as cat
 from ..errors import ABSENT, ScenarioError
 from ..outcomes import OUTCOMES
-from .checker import Checker, parse_date
+from .checker import MAX_TEXT, MAX_TITLE, Checker, parse_date
 from .timeline import check_timeline
 from .types import (
     ActorSpec,
@@ -26,7 +26,8 @@ from .types import (
     Scenario,
 )
 
-_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_\-]{0,63}$")
+#: An id, matched in full (``fullmatch``: ``$`` alone would let a trailing newline through).
+_ID = re.compile(r"[A-Za-z][A-Za-z0-9_\-]{0,63}")
 
 SCENARIO_KEYS = {"id", "title", "description", "forecast_date", "timeline", "actors",
                  "correlations", "resolution", "weights"}
@@ -95,9 +96,10 @@ def build(doc: dict, origin: dict[str, str], chain, wdoc: dict, wname: str) -> S
     check = Checker(origin)
     check.keys(doc, "", SCENARIO_KEYS, REQUIRED_KEYS)
     scenario_id = check.text(doc, "id", "")
-    if scenario_id and not _ID.match(scenario_id):
-        check.add("id", scenario_id, "an identifier: a letter, then letters, digits, _ or -")
-    title = check.text(doc, "title", "")
+    if scenario_id and not _ID.fullmatch(scenario_id):
+        check.add("id", scenario_id, "an identifier: a letter, then letters, digits, _ or - "
+                  "(at most 64 characters, nothing after them)")
+    title = check.text(doc, "title", "", limit=MAX_TITLE)
     check.text(doc, "description", "", required=False)
     before = len(check.problems)
     forecast_date = parse_date(doc.get("forecast_date", ABSENT), "forecast_date", check)
@@ -179,8 +181,9 @@ def _actors(node: object, check: Checker,
     actors: list[ActorSpec] = []
     for actor_id, body in node.items():
         path = f"actors.{actor_id}"
-        if not isinstance(actor_id, str) or not _ID.match(actor_id):
-            check.add(path, actor_id, "an actor id: a letter, then letters, digits, _ or -")
+        if not isinstance(actor_id, str) or not _ID.fullmatch(actor_id):
+            check.add(path, actor_id, "an actor id: a letter, then letters, digits, _ or - "
+                      "(at most 64 characters, nothing after them)")
             continue
         body = check.mapping(body, path)
         if body is None:
@@ -192,9 +195,12 @@ def _actors(node: object, check: Checker,
                 check.add(f"{path}.role", role, f"one of {', '.join(cat.ROLES)}")
             continue
         name = body.get("name", actor_id)
-        if not isinstance(name, str):
-            check.add(f"{path}.name", name, "text")
+        if not isinstance(name, str) or not name.strip() or len(name) > MAX_TITLE:
+            check.add(f"{path}.name", name, f"non-empty text of at most {MAX_TITLE} characters")
             name = actor_id
+        notes = body.get("notes")
+        if notes is not None and not (isinstance(notes, str) and len(notes) <= MAX_TEXT):
+            check.add(f"{path}.notes", notes, f"text of at most {MAX_TEXT:,} characters")
         actors.append(ActorSpec(actor_id, role, name))
         check.parameters(body.get("params"), f"{path}.params", cat.ROLE_PARAMS[role], params)
         if "ties" in body and role != cat.HOST:
@@ -241,8 +247,7 @@ def _correlations(node: object, check: Checker, params: dict[str, Parameter]):
             continue
         check.keys(item, path, {"between", "rho", "source", "assumption", "note"},
                    ("between", "rho"))
-        if "source" not in item and "assumption" not in item:
-            check.add(f"{path}.source", ABSENT, "a source or an 'assumption' with its reasoning")
+        check.provenance(item, path, "correlation")
         pair = item.get("between")
         rho = item.get("rho")
         ok = True
@@ -303,6 +308,9 @@ def _resolution(node: object, check: Checker) -> Resolution | None:
     source = node.get("source")
     sources = (source,) if isinstance(source, str) else (
         tuple(source) if isinstance(source, list) else ())
-    if not sources or not all(isinstance(s, str) and s for s in sources):
-        check.add("resolution.source", source, "a citation (text) or a list of citations")
+    if not sources or not all(isinstance(s, str) and s.strip() and len(s) <= MAX_TEXT
+                              for s in sources):
+        check.add("resolution.source", source, "a citation (text) or a list of citations "
+                  f"(not empty, at most {MAX_TEXT:,} characters each)")
+    check.text(node, "note", "resolution", required=False)
     return Resolution(str(outcome), str(date), sources)
