@@ -281,6 +281,10 @@ def run(scenario: Scenario, runs: int | None = None, seed: int | None = None, *,
         if folder:
             folder.finish(result, scenario)
         return result
+    except BaseException:
+        if folder:
+            folder.abandon()
+        raise
     finally:
         pool.close()
         if folder:

@@ -600,6 +600,7 @@ class RunFolder:
 
     _claim: OutputFolder | None = None  # the lock, while held
     precision: float | None = None
+    created = False  # made by this run (not reopened to resume)
 
     def __init__(self, path: Path):
         self.path = path
@@ -617,7 +618,24 @@ class RunFolder:
             raise _path_error(f"cannot create output folder {path}", exc) from None
         folder = cls(path)
         folder._claim = claim
+        folder.created = True
         return folder
+
+    def abandon(self) -> None:
+        """After an error before any chunk was written: remove the folder this run made,
+        so a refused run leaves nothing behind.  A folder holding chunks is kept (resume)."""
+        if not self.created or self._claim is None:
+            return
+        try:
+            if any(self.parts.iterdir()) or any(self.chunks.iterdir()):
+                return
+            (self.path / "run.json").unlink(missing_ok=True)
+            self.parts.rmdir()
+            self.chunks.rmdir()
+        except OSError:
+            return
+        self._claim.fail()
+        self._claim = None
 
     def start(self, scenario: Scenario, runs: int, seed: int, chunk_size: int,
               precision: float | None = None) -> None:

@@ -621,3 +621,22 @@ def test_compare_labels_scenarios_with_the_same_id_apart(tmp_path, capsys, basel
     assert labels([baseline, other]) == ["mongolia_2024", "mongolia_2024 #2"]
     frame = compare(baseline, [other], runs=1000, seed=1).frame()
     assert frame.scenario.nunique() == 2
+
+
+def test_a_run_refused_before_its_first_chunk_leaves_no_folder(baseline, tmp_path):
+    """A run stopped by bad input after claiming its folder (a non-finite intent) removes
+    the folder it made: a refusal leaves nothing behind."""
+    import math
+
+    import numpy as np
+
+    from sim import catalogue as cat
+    from sim.errors import NonFiniteError
+
+    huge = {f"weights.{n}": 1e308 for n, spec in cat.WEIGHT_PARAMS.items()
+            if spec.high == math.inf}
+    out = tmp_path / "nested" / "run"
+    with np.errstate(all="ignore"), pytest.raises(NonFiniteError):
+        sim.run(baseline.with_values(huge), runs=10_000, seed=1, out=out, progress=False)
+    assert not out.exists()
+    assert not (tmp_path / "nested").exists()
