@@ -448,9 +448,10 @@ def main(argv: list[str] | None = None) -> int:
 
 def _report_left_behind(prefix: str) -> bool:
     """Say which unfinished output folders this command left, and how to replace them."""
-    from .output import take_left_behind
-
-    left = take_left_behind()
+    output = sys.modules.get(f"{__package__}.output")
+    if output is None:  # never loaded: this command made no output folder
+        return False
+    left = output.take_left_behind()
     for folder in left:
         files = folder.left_files()
         shown = ", ".join(files[:4]) + (f" and {len(files) - 4} more" if len(files) > 4 else "")

@@ -4,6 +4,13 @@ Every distribution maps uniforms in (0, 1) to values through its quantile
 function (``ppf``).  Sampling therefore needs only uniform draws, which makes
 correlated parameters (a Gaussian copula, see :mod:`sim.sampling`) and Latin
 hypercube or Sobol designs (which supply the uniforms themselves) use the same code.
+The laws of the normal family (:data:`SCORED`) also map standard normal scores to
+values directly (:meth:`Distribution.from_scores`), without a round trip through
+the uniforms.
+
+Every quantile function is a closed form on :mod:`scipy.special` (no frozen
+``scipy.stats`` distribution per call); ``scipy.stats`` is imported only for the mean
+of a truncated normal.
 """
 
 from __future__ import annotations
@@ -14,7 +21,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import special, stats
+from scipy import special
 
 from .errors import UsageError
 
@@ -39,6 +46,10 @@ _GL_NODES, _GL_WEIGHTS = (_GL_NODES + 1) / 2, _GL_WEIGHTS / 2
 #: The uniforms a distribution is checked at when it is made: the clip of
 #: :func:`sim.sampling.draw_parameters` and points in between.
 PROBE = np.array([1e-12, 1e-6, 0.01, 0.5, 0.99, 1 - 1e-6, 1 - 1e-12])
+
+#: Kinds whose values are a closed form of a standard normal score: sampling draws
+#: their scores (:meth:`Distribution.from_scores`), the other kinds their uniforms.
+SCORED = frozenset({"normal", "lognormal", "logitnormal"})
 
 #: The argument blamed when a kind's values cannot be computed (NaN or infinity).
 _SPREAD = {"fixed": "value", "uniform": "high", "triangular": "high", "normal": "sd",
@@ -176,6 +187,17 @@ class Distribution:
         """Quantile function: maps uniforms in (0, 1) to parameter values."""
         return _ppf(self.kind, self.args, u)
 
+    def from_scores(self, z: np.ndarray) -> np.ndarray:
+        """Values at standard normal scores ``z``: ``ppf(ndtr(z))``.
+
+        For the kinds of :data:`SCORED` a closed form of ``z``: ``ppf``'s with ``ndtri(u)``
+        replaced by ``z``, equal to ``ppf(ndtr(z))`` up to rounding (and more accurate
+        where ``ndtr(z)`` is close to 1).  For the other kinds ``ppf(ndtr(z))``.
+        """
+        if self.kind in SCORED and not self.is_fixed:
+            return _scored(self.kind, self.args, np.asarray(z, dtype=float))
+        return self.ppf(special.ndtr(z))
+
     def describe(self) -> str:
         """Short human-readable form, e.g. ``uniform(0.1, 0.3)``."""
         if self.kind == "fixed":
@@ -236,9 +258,11 @@ def _ppf(kind: str, a: Mapping[str, float], u: np.ndarray) -> np.ndarray:
         if kind == "uniform":
             return a["low"] + u * (a["high"] - a["low"])
         if kind == "triangular":
+            # scipy.stats.triang's quantile function, without its per-call overhead
             width = a["high"] - a["low"]
-            return stats.triang.ppf(u, (a["mode"] - a["low"]) / width, loc=a["low"],
-                                    scale=width)
+            c = (a["mode"] - a["low"]) / width
+            unit = np.where(u < c, np.sqrt(c * u), 1 - np.sqrt((1 - c) * (1 - u)))
+            return unit * width + a["low"]
         if kind == "normal":
             return a["mean"] + a["sd"] * special.ndtri(u)
         if kind == "beta":
@@ -248,13 +272,89 @@ def _ppf(kind: str, a: Mapping[str, float], u: np.ndarray) -> np.ndarray:
         if kind == "logitnormal":
             return special.expit(special.logit(a["median"]) + a["sigma"] * special.ndtri(u))
         # truncnormal; rounding must not step outside [low, high] (NaN stays NaN)
-        return np.clip(_truncnorm(a).ppf(u), a["low"], a["high"])
+        return np.clip(_truncnorm_ppf(a, u), a["low"], a["high"])
+
+
+def _scored(kind: str, a: Mapping[str, float], z: np.ndarray) -> np.ndarray:
+    """The values of a law of :data:`SCORED` at standard normal scores ``z``."""
+    with np.errstate(all="ignore"):  # overflow shows as infinity, which callers check
+        if kind == "normal":
+            return a["mean"] + a["sd"] * z
+        if kind == "lognormal":
+            return a["median"] * np.exp(a["sigma"] * z)
+        return special.expit(special.logit(a["median"]) + a["sigma"] * z)
 
 
 def _truncnorm(a: Mapping[str, float]):
+    from scipy import stats  # only here: importing scipy.stats takes a while
+
     lo = (a["low"] - a["mean"]) / a["sd"]
     hi = (a["high"] - a["mean"]) / a["sd"]
     return stats.truncnorm(lo, hi, loc=a["mean"], scale=a["sd"])
+
+
+def _log_mass(lo: float, hi: float) -> float:
+    """log(Phi(hi) - Phi(lo)) for lo < hi, accurate in both tails (as scipy.stats.truncnorm)."""
+    if hi <= 0:  # both in the lower tail: log Phi(hi) + log(1 - Phi(lo) / Phi(hi))
+        log_hi, log_lo = special.log_ndtr(hi), special.log_ndtr(lo)
+        return float(log_hi + np.log1p(-np.exp(log_lo - log_hi)))
+    if lo > 0:  # both in the upper tail: the mirror image
+        return _log_mass(-hi, -lo)
+    return float(np.log1p(-special.ndtr(lo) - special.ndtr(-hi)))
+
+
+#: Probabilities below this are handled in log space (a sum with them loses digits).
+_TINY = 1e-280
+
+
+def _truncnorm_ppf(a: Mapping[str, float], u: np.ndarray) -> np.ndarray:
+    """Quantiles of the normal(mean, sd) truncated to [low, high], in closed form.
+
+    With alpha, beta the bounds in standard deviations and ``m = Phi(beta) - Phi(alpha)``
+    the mass between them, the quantile ``x`` at ``u`` solves ``Phi(x) = Phi(alpha) + u m``
+    below the mean, and its complement ``Q(x) = Q(beta) + (1 - u) m`` above it
+    (``Q = 1 - Phi``), so that neither tail loses digits to a difference from 1.  Where a
+    probability is too small for that sum (a slice of a tail 40 standard deviations out)
+    the equation is solved in log space (``ndtri_exp``).  NaN where the mass of
+    [low, high] cannot be computed.
+    """
+    alpha = (a["low"] - a["mean"]) / a["sd"]
+    beta = (a["high"] - a["mean"]) / a["sd"]
+    if not alpha < beta:  # the bounds are too many standard deviations out to tell apart
+        return np.full(u.shape, math.nan)
+    log_mass = _log_mass(alpha, beta)
+    if not math.isfinite(log_mass):
+        return np.full(u.shape, math.nan)
+    v = np.atleast_1d(u)
+    # the share of the mass below the mean: the quantiles there solve the lower equation
+    below = 0.0 if alpha >= 0 else 1.0 if beta <= 0 else math.exp(
+        _log_mass(alpha, 0.0) - log_mass)
+    lower = np.full(v.shape, below > 0) if below <= 0 or below >= 1 else v <= below
+    if log_mass < math.log(_TINY):
+        x = _truncnorm_log_ppf(alpha, beta, log_mass, v, lower)
+    else:
+        mass = math.exp(log_mass)
+        p = np.where(lower, special.ndtr(alpha) + v * mass, special.ndtr(-beta) + (1 - v) * mass)
+        x = special.ndtri(p)
+        np.negative(x, out=x, where=~lower)
+        tiny = p < _TINY
+        if tiny.any():
+            x[tiny] = _truncnorm_log_ppf(alpha, beta, log_mass, v[tiny], lower[tiny])
+    return (x * a["sd"] + a["mean"]).reshape(u.shape)
+
+
+def _truncnorm_log_ppf(alpha: float, beta: float, log_mass: float, u: np.ndarray,
+                       lower: np.ndarray) -> np.ndarray:
+    """:func:`_truncnorm_ppf` in standard units, solved in log space."""
+    x = np.empty(u.shape)
+    if lower.any():
+        x[lower] = special.ndtri_exp(np.logaddexp(special.log_ndtr(alpha),
+                                                  np.log(u[lower]) + log_mass))
+    upper = ~lower
+    if upper.any():
+        x[upper] = -special.ndtri_exp(np.logaddexp(special.log_ndtr(-beta),
+                                                   np.log1p(-u[upper]) + log_mass))
+    return x
 
 
 def _as_float(value: object) -> float | None:

@@ -183,6 +183,9 @@ def _check_reusable(path: Path, names: list[str], command: str, replace: bool,
                     check_lock: bool = True) -> None:
     """Refuse a folder that holds something, saying what it holds; pass a folder of an
     earlier ``command`` only with ``replace``."""
+    # the claim is read before the lock is tested: a writer locks before it writes its
+    # claim, so a claim seen here with the lock free is truly left over (not a race)
+    claim = read_claim(path) if LOCK in names else None
     if check_lock and LOCK in names and _in_use(path):
         raise UsageError(f"another command is already writing to {path}",
                          hint="wait for it to finish, or give a different folder")
@@ -194,7 +197,6 @@ def _check_reusable(path: Path, names: list[str], command: str, replace: bool,
                          "interrupted run (no summary.json)",
                          hint=f"finish it with 'python -m sim run SCENARIO --resume {path}', "
                               "or give a new folder with --out")
-    claim = read_claim(path) if LOCK in names else None
     if names == [LOCK] and claim is None:
         raise UsageError(f"another command is already claiming {path} (or one that was killed "
                          "left only its lock file there)",

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from .outcomes import OUTCOMES
 
@@ -18,6 +17,8 @@ FAN_QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 
 def wilson_interval(successes: int, trials: int, level: float = 0.95) -> tuple[float, float]:
     """Wilson score interval for a binomial proportion (via scipy)."""
+    from scipy import stats  # here: importing scipy.stats takes a while
+
     if trials == 0:
         return 0.0, 1.0
     ci = stats.binomtest(int(successes), int(trials)).proportion_ci(level, method="wilson")

@@ -7,20 +7,28 @@ from typing import TypeVar
 import numpy as np
 from scipy import special
 
+from .distributions import SCORED
 from .errors import NonFiniteError
 from .scenario import Scenario
 from .streams import Streams
 
 _T = TypeVar("_T", np.ndarray, float)
 
+#: The range uniforms are kept in: ppf(0) or ppf(1) of an unbounded law is infinite.
+U_LO, U_HI = 1e-12, 1 - 1e-12
+#: The matching range of normal scores.
+Z_LO, Z_HI = float(special.ndtri(U_LO)), float(special.ndtri(U_HI))
+
 
 def correlation_matrix(scenario: Scenario, paths: list[str]) -> np.ndarray:
-    """Correlation of the normal scores of ``paths`` (identity unless the scenario says)."""
+    """Correlation of the normal scores of ``paths`` (identity unless the scenario says;
+    correlations with parameters outside ``paths`` are left out)."""
     matrix = np.eye(len(paths))
     index = {p: i for i, p in enumerate(paths)}
     for c in scenario.correlations:
-        i, j = index[c.a], index[c.b]
-        matrix[i, j] = matrix[j, i] = c.rho
+        if c.a in index and c.b in index:
+            i, j = index[c.a], index[c.b]
+            matrix[i, j] = matrix[j, i] = c.rho
     return matrix
 
 
@@ -31,6 +39,17 @@ def draw_parameters(scenario: Scenario, streams: Streams) -> dict[str, np.ndarra
     scalars (they broadcast).  Uncertain parameters are drawn through a
     Gaussian copula, so declared correlations hold and each marginal is exact.
 
+    Each uncertain parameter draws from its own keyed stream
+    (:meth:`~sim.streams.Streams.keyed_random`, ``keyed_normal``), so its values depend
+    only on the seed, the block and its key path (and on the parameters it is correlated
+    with, directly or through others): uniforms ``u`` mapped by its quantile function,
+    or, for the normal family (:data:`~sim.distributions.SCORED`), standard normal
+    scores ``z`` mapped in closed form.  Correlated parameters are coupled on their
+    normal scores (``ndtri(u)`` for the uniforms).  Uniforms are kept in
+    [1e-12, 1 - 1e-12] and scores in the matching range, where every law was checked to
+    give finite values.  Blocks are drawn one at a time, so a block's values do not
+    depend on which blocks run with it.
+
     Raises
     ------
     NonFiniteError
@@ -40,16 +59,69 @@ def draw_parameters(scenario: Scenario, streams: Streams) -> dict[str, np.ndarra
         p: _finite(scenario, p, par.dist.mean())
         for p, par in scenario.parameters.items() if not par.uncertain}
     paths = scenario.uncertain()
-    if paths:
-        z = np.stack([streams.keyed_normal(p) for p in paths])
-        if scenario.correlations:
-            z = np.linalg.cholesky(correlation_matrix(scenario, paths)) @ z
-        u = special.ndtr(z)
-        # keep u inside (0, 1): ppf(0) or ppf(1) of an unbounded law is infinite
-        np.clip(u, 1e-12, 1 - 1e-12, out=u)
-        for row, p in zip(u, paths, strict=True):
-            values[p] = _finite(scenario, p, scenario.parameters[p].dist.ppf(row))
+    if not paths:
+        return values
+    laws = [scenario.parameters[p].dist for p in paths]
+    scored = [law.kind in SCORED for law in laws]
+    copula = _copula(scenario, paths)
+    parts: list[list[np.ndarray]] = [[] for _ in paths]
+    for block in range(len(streams.sizes)):
+        base = [streams.keyed_normal(p, block) if s else streams.keyed_random(p, block)
+                for p, s in zip(paths, scored, strict=True)]
+        is_score = list(scored)
+        for group, terms in copula:
+            z = [base[i] if scored[i] else special.ndtri(_clip(base[i], U_LO, U_HI))
+                 for i in group]
+            for i, row in zip(group, terms, strict=True):
+                (k, c), *rest = row
+                mixed = c * z[k]
+                for k, c in rest:
+                    mixed += c * z[k]
+                base[i], is_score[i] = mixed, True
+        for i, law in enumerate(laws):
+            parts[i].append(law.from_scores(_clip(base[i], Z_LO, Z_HI)) if is_score[i]
+                            else law.ppf(_clip(base[i], U_LO, U_HI)))
+    for p, part in zip(paths, parts, strict=True):
+        values[p] = _finite(scenario, p, part[0] if len(part) == 1 else np.concatenate(part))
     return values
+
+
+def _clip(x: np.ndarray, lo: float, hi: float) -> np.ndarray:
+    return np.clip(x, lo, hi, out=x)
+
+
+def _copula(scenario: Scenario, paths: list[str],
+            ) -> list[tuple[list[int], list[list[tuple[int, float]]]]]:
+    """The groups of correlated parameters (the connected parts of the correlations), each
+    as its members (indices in ``paths``, in order) and, for each member, the terms
+    ``(k, c)`` of its coupled score ``sum(c * z[k])``, ``z[k]`` being the independent score
+    of the group's ``k``-th member (the nonzero entries of its row of the group's Cholesky
+    factor).
+
+    A group's coupling depends only on its own correlations, so parameters outside it do
+    not change its draws.  Explicit sums, not a matrix product: BLAS threads are slow on a
+    busy machine, and BLAS results may depend on the length of the arrays.
+    """
+    index = {p: i for i, p in enumerate(paths)}
+    parent = {i: i for c in scenario.correlations for i in (index[c.a], index[c.b])}
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            i = parent[i]
+        return i
+
+    for c in scenario.correlations:
+        parent[root(index[c.a])] = root(index[c.b])
+    groups: dict[int, list[int]] = {}
+    for i in sorted(parent):
+        groups.setdefault(root(i), []).append(i)
+    copula = []
+    for members in sorted(groups.values()):
+        factor = np.linalg.cholesky(correlation_matrix(scenario, [paths[i] for i in members]))
+        terms = [[(k, float(factor[r, k])) for k in range(r + 1) if factor[r, k] != 0]
+                 for r in range(len(members))]
+        copula.append((members, terms))
+    return copula
 
 
 def values_from_uniforms(scenario: Scenario, paths: list[str], u: np.ndarray,

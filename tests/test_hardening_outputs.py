@@ -216,7 +216,8 @@ def test_threads_racing_for_one_folder_one_claims_it(tmp_path):
             t.join()
         winners = [r for r in results if isinstance(r, OutputFolder)]
         assert len(winners) == 1 and len(results) == 8, results
-        assert all("already" in str(r) for r in results if not isinstance(r, OutputFolder))
+        assert all("already" in str(r) for r in results if not isinstance(r, OutputFolder)), [
+            str(r) for r in results if not isinstance(r, OutputFolder)]
         winners[0].finish({"done": True})
         assert sorted(os.listdir(out)) == ["provenance.json", "run.lock"]
 

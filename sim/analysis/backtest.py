@@ -22,15 +22,15 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from tqdm.auto import tqdm
 
-from ..engine import run
 from ..errors import UsageError
-from ..executors import make_executor
 from ..outcomes import OUTCOMES
-from ..output import OutputFolder
 from ..scenario import load_scenario
 from . import calibration as cal
+
+# The engine (Mesa, pandas, pyarrow), the executors, the output folders and tqdm are
+# imported where they are used, so that the command line's --help, which reads the
+# defaults below, answers without loading them.
 
 DEFAULT_FORECAST_RUNS = 20_000
 FORECAST_SEED = 7
@@ -77,6 +77,8 @@ def skill(score: float, reference: float) -> float:
 def forecast(case_file: str | Path, weights: str | Path | None, runs: int,
              seed: int = FORECAST_SEED) -> np.ndarray:
     """A case's forecast: smoothed outcome probabilities with the given weights file."""
+    from ..engine import run
+
     scenario = load_scenario(case_file, weights=weights)
     return cal.smoothed(run(scenario, runs=runs, seed=seed, progress=False).counts)
 
@@ -141,6 +143,8 @@ def backtest(source: str | Path, loo: bool = False, out: str | Path | None = Non
     out = Path(out) if out is not None else None
     folder = None
     if out is not None:  # claimed before computing; never over an earlier backtest
+        from ..output import OutputFolder
+
         folder = OutputFolder.claim(out, "backtest", "backtest.json", replace=replace)
     try:
         doc = _score(files, chosen, ids, outcomes, scenarios, loo, out, weights, prior_path,
@@ -160,6 +164,10 @@ def _score(files, chosen, ids, outcomes, scenarios, loo, out, weights, prior_pat
            runs, seed, max_evals, forecast_runs, executor, workers, scheduler,
            progress) -> dict:
     """The folds (or in-sample forecasts) and their scores: the backtest document."""
+    from tqdm.auto import tqdm
+
+    from ..executors import make_executor
+
     if out is not None and loo:
         try:
             (out / "loo").mkdir(exist_ok=True)

@@ -38,18 +38,17 @@ from typing import Any
 
 import numpy as np
 import yaml
-from scipy import optimize
-from tqdm.auto import tqdm
 
 from .. import catalogue as cat
 from ..distributions import Distribution
-from ..engine import MAX_CHUNK, release, simulate_chunk
 from ..errors import ScenarioError, UsageError
-from ..model import WarrantVisitModel
 from ..outcomes import OUTCOMES
-from ..sampling import draw_parameters
 from ..scenario import Scenario, load_scenario, read_yaml, weights_from_document
 from ..streams import Streams, block_sizes
+
+# The engine and the model (Mesa, pandas, pyarrow), scipy.optimize and tqdm are imported
+# where they are used, so that the command line's --help, which reads the defaults below,
+# answers without loading them.
 
 #: The weights fitted by default: every drive and the visitor's and host's spreads.  Each
 #: is pulled towards its prior, so a weight the cases do not inform comes back with its
@@ -171,6 +170,8 @@ def case_counts(cases: Sequence[Scenario], values: Mapping[str, float | Distribu
                 runs: int, seed: int) -> np.ndarray:
     """Outcome counts ``(cases, 4)`` with the weights set to ``values`` (numbers or
     :class:`~sim.distributions.Distribution`), every case run with the same seed."""
+    from ..engine import simulate_chunk
+
     sizes = block_sizes(runs)
     out = np.zeros((len(cases), len(OUTCOMES)), dtype=np.int64)
     paths = {f"weights.{k}": v for k, v in values.items()}
@@ -189,6 +190,8 @@ class CaseSimulator:
     """
 
     def __init__(self, cases: Sequence[Scenario], runs: int, seed: int):
+        from ..sampling import draw_parameters
+
         self.cases = list(cases)
         self.runs, self.seed = runs, seed
         self.sizes = block_sizes(runs)
@@ -197,6 +200,9 @@ class CaseSimulator:
 
     def counts(self, weights: Mapping[str, float]) -> np.ndarray:
         """Outcome counts ``(cases, 4)`` with the given weights fixed in every world."""
+        from ..engine import release
+        from ..model import WarrantVisitModel
+
         out = np.zeros((len(self.cases), len(OUTCOMES)), dtype=np.int64)
         fixed = {f"weights.{k}": float(v) for k, v in weights.items()}
         for i, (case, draws) in enumerate(zip(self.cases, self._draws, strict=True)):
@@ -427,6 +433,11 @@ def calibrate(source, prior: str | Path | None = None, fitted: Sequence[str] = F
     Every case is loaded with the prior weights file (default ``weights_prior.yaml``),
     so the fit never depends on a previous calibration.
     """
+    from scipy import optimize
+    from tqdm.auto import tqdm
+
+    from ..engine import MAX_CHUNK
+
     fitted = check_fitted(fitted)
     for name, value, low in (("runs", runs, 10), ("max_evals", max_evals, 1)):
         if isinstance(value, bool) or not isinstance(value, int) or value < low:
