@@ -133,7 +133,9 @@ def simulate_chunk(scenario: Scenario, seed: int, first_block: int, sizes: list[
                    with_table: bool = True, with_outcomes: bool = False) -> ChunkResult:
     """Simulate blocks ``first_block ..`` of the run seeded by ``seed``; a pure function."""
     streams = Streams.for_range(seed, first_block, sizes)
-    model = WarrantVisitModel(scenario, streams).run_to_end()
+    model = WarrantVisitModel(scenario, streams)
+    drivers = driver_block_sums(model)  # at the forecast date, before the first step
+    model.run_to_end()
     counts = np.bincount(model.outcome, minlength=len(OUTCOMES)).astype(np.int64)
     start = first_block * BLOCK
     keep = max(0, min(streams.n, STANCE_SAMPLE - start))
@@ -149,7 +151,7 @@ def simulate_chunk(scenario: Scenario, seed: int, first_block: int, sizes: list[
             columns[path] = pa.array(np.asarray(model.values[path], dtype=np.float32))
         table = pa.table(columns)
     result = ChunkResult(first_block, counts, int(model.noncompliance.sum()),
-                         model.stance_path[:, :keep].copy(), table, driver_block_sums(model),
+                         model.stance_path[:, :keep].copy(), table, drivers,
                          model.outcome.copy() if with_outcomes else None)
     release(model)
     return result

@@ -95,7 +95,6 @@ class WarrantVisitModel(mesa.Model):
         self.responders: list[Actor] = [self.court, *self.western, *self.lobbies, self.visitor]
         self._check_intent()
         self.stance_path[0] = self.host.intent
-        self.drivers = measure_drivers(self)
 
         self.datacollector = mesa.DataCollector(model_reporters={
             "day": "day",
@@ -214,9 +213,13 @@ def measure_drivers(model: WarrantVisitModel) -> dict[str, np.ndarray]:
 def driver_block_sums(model: WarrantVisitModel) -> np.ndarray:
     """Sums of each driver over each block of worlds, shape ``(blocks, len(DRIVER_KEYS))``.
 
-    Kept per block so that totals are added in block order whatever the chunking.
+    Measured on a model that has not stepped yet (the forecast date's state); only runs
+    that report drivers pay for it, not calibration or sensitivity.  Kept per block so
+    that totals are added in block order whatever the chunking.
     """
-    table = np.stack([model.drivers[k] for k in DRIVER_KEYS], axis=1)
+    assert model.day == 0, "drivers are measured at the forecast date, before any step"
+    drivers = measure_drivers(model)
+    table = np.stack([drivers[k] for k in DRIVER_KEYS], axis=1)
     assert isinstance(model.streams, Streams), "blocks are those of Streams"
     edges = np.cumsum([0, *model.streams.sizes])
     return np.stack([table[a:b].sum(axis=0) for a, b in zip(edges[:-1], edges[1:],

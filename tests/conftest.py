@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import shutil
 from pathlib import Path
 
 import matplotlib
@@ -13,6 +14,10 @@ matplotlib.use("Agg")
 
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE = ROOT / "scenarios" / "mongolia_2024.yaml"
+CASES = ROOT / "scenarios" / "cases"
+#: A small set of historical cases, one of each kind of outcome the fits must reach.
+FEW = ["b01_bashir_south_africa_2009.yaml", "b10_bashir_djibouti_2011.yaml",
+       "o01_bemba_belgium_2008.yaml", "p02_putin_mongolia_2024.yaml"]
 
 
 @pytest.fixture(scope="session")
@@ -67,3 +72,13 @@ def v2_weights(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("weights") / "weights.yaml"
     path.write_text(yaml.safe_dump(doc, sort_keys=False))
     return path
+
+
+@pytest.fixture
+def few_cases(tmp_path) -> Path:
+    """A folder holding copies of the :data:`FEW` case files."""
+    folder = tmp_path / "cases"
+    folder.mkdir()
+    for name in FEW:
+        shutil.copy(CASES / name, folder / name)
+    return folder

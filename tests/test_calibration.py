@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 import math
-import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
 import yaml
+from conftest import CASES, FEW
 
 from sim import load_scenario
 from sim.analysis import backtest as bt
@@ -17,21 +17,6 @@ from sim.analysis import calibration as cal
 from sim.cli import main
 from sim.errors import ScenarioError, UsageError
 from sim.outcomes import OUTCOMES
-
-ROOT = Path(__file__).resolve().parent.parent
-CASES = ROOT / "scenarios" / "cases"
-FEW = ["b01_bashir_south_africa_2009.yaml", "b10_bashir_djibouti_2011.yaml",
-       "o01_bemba_belgium_2008.yaml", "p02_putin_mongolia_2024.yaml"]
-
-
-@pytest.fixture
-def few_cases(tmp_path) -> Path:
-    folder = tmp_path / "cases"
-    folder.mkdir()
-    for name in FEW:
-        shutil.copy(CASES / name, folder / name)
-    return folder
-
 
 # --------------------------------------------------------------------------- scores
 

@@ -32,21 +32,10 @@ from sim.output import OutputFolder, RunFolder, record_checksum
 
 pytestmark = pytest.mark.robustness
 
-CASES = ROOT / "scenarios" / "cases"
-FEW = ["b01_bashir_south_africa_2009.yaml", "b10_bashir_djibouti_2011.yaml",
-       "o01_bemba_belgium_2008.yaml", "p02_putin_mongolia_2024.yaml"]
 FUEL = "actors.mongolia.ties.russia.fuel_import_share"
 OTHER = ROOT / "scenarios" / "counterfactuals" / "mongolia_2024_fuel_threat.yaml"
 LONG = "x" * 300
 
-
-@pytest.fixture
-def few_cases(tmp_path) -> Path:
-    folder = tmp_path / "cases"
-    folder.mkdir()
-    for name in FEW:
-        shutil.copy(CASES / name, folder / name)
-    return folder
 
 
 def _args(command: str, out: Path, cases: Path) -> list[str]:
@@ -170,25 +159,36 @@ def test_a_weights_file_is_written_new_or_replaced_only_when_asked(tmp_path):
     assert not [p for p in path.parent.iterdir() if p.name.endswith(".tmp")]
 
 
+def race(n: int, act) -> list[object]:
+    """Run ``act(k)`` for k in 0..n-1 on n threads released together; returns what each
+    returned, or the UsageError it raised."""
+    results: list[object] = []
+    barrier = threading.Barrier(n)
+
+    def one(k):
+        barrier.wait()
+        try:
+            results.append(act(k))
+        except sim.UsageError as exc:
+            results.append(exc)
+
+    threads = [threading.Thread(target=one, args=(k,)) for k in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results
+
+
 def test_two_writers_of_one_new_file_one_wins(tmp_path):
     for trial in range(10):
         path = tmp_path / f"w{trial}.yaml"
-        results: list[object] = []
-        barrier = threading.Barrier(6)
 
-        def write(k, path=path, results=results, barrier=barrier):
-            barrier.wait()
-            try:
-                output.write_new_file(path, f"writer {k}\n".encode() * 1000)
-                results.append(k)
-            except sim.UsageError as exc:
-                results.append(exc)
+        def write(k, path=path):
+            output.write_new_file(path, f"writer {k}\n".encode() * 1000)
+            return k
 
-        threads = [threading.Thread(target=write, args=(k,)) for k in range(6)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        results = race(6, write)
         winners = [r for r in results if isinstance(r, int)]
         assert len(winners) == 1 and len(results) == 6, results
         assert path.read_text() == f"writer {winners[0]}\n" * 1000
@@ -199,21 +199,8 @@ def test_two_writers_of_one_new_file_one_wins(tmp_path):
 def test_threads_racing_for_one_folder_one_claims_it(tmp_path):
     for trial in range(20):
         out = tmp_path / f"t{trial}" / "shared"
-        results: list[object] = []
-        barrier = threading.Barrier(8)
-
-        def claim(out=out, results=results, barrier=barrier):
-            barrier.wait()
-            try:
-                results.append(OutputFolder.claim(out, "compare", "provenance.json"))
-            except sim.UsageError as exc:
-                results.append(exc)
-
-        threads = [threading.Thread(target=claim) for _ in range(8)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        results = race(8, lambda _, out=out: OutputFolder.claim(out, "compare",
+                                                                   "provenance.json"))
         winners = [r for r in results if isinstance(r, OutputFolder)]
         assert len(winners) == 1 and len(results) == 8, results
         assert all("already" in str(r) for r in results if not isinstance(r, OutputFolder)), [
