@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import importlib
 import json
 import os
 import sys
@@ -173,6 +174,8 @@ def build_parser() -> argparse.ArgumentParser:
                         f"(default {DEFAULT_FORECAST_RUNS:,})")
     _add_executor_options(p)  # where the leave-one-out folds run
     _add_calibration_options(p)
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(sub)
     return parser
 
 
@@ -404,6 +407,12 @@ def _names(text: str) -> tuple[str, ...]:
     return tuple(n.strip() for n in text.split(",") if n.strip())
 
 
+#: Modules that add their own commands.  Each has ``register(sub)``, which adds its
+#: parsers to ``sub`` with ``set_defaults(handler=...)``; a handler takes the parsed
+#: arguments and returns the exit code.  They import heavy modules inside the handlers,
+#: so that ``--help`` stays fast.
+COMMAND_MODULES: tuple[str, ...] = ()
+
 COMMANDS = {"validate": _validate, "run": _run, "compare": _compare, "sweep": _sweep,
             "sensitivity": _sensitivity, "calibrate": _calibrate, "backtest": _backtest}
 
@@ -411,7 +420,8 @@ COMMANDS = {"validate": _validate, "run": _run, "compare": _compare, "sweep": _s
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        code = COMMANDS[args.command](args)
+        handler = COMMANDS.get(args.command) or args.handler
+        code = handler(args)
     except ScenarioError as exc:
         for problem in exc.problems:
             print(f"error: {problem}", file=sys.stderr)

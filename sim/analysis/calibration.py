@@ -207,7 +207,8 @@ class CaseSimulator:
         fixed = {f"weights.{k}": float(v) for k, v in weights.items()}
         for i, (case, draws) in enumerate(zip(self.cases, self._draws, strict=True)):
             streams = Streams.for_range(self.seed, 0, self.sizes)
-            model = WarrantVisitModel(case, streams, values={**draws, **fixed}).run_to_end()
+            model = WarrantVisitModel(case, streams, values={**draws, **fixed},
+                                      collect=False).run_to_end()
             out[i] = np.bincount(model.outcome, minlength=len(OUTCOMES))
             release(model)
         return out

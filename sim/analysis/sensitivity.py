@@ -66,7 +66,8 @@ def evaluate(scenario: Scenario, names: list[str], u: np.ndarray, runs_per_point
             values[name] = np.repeat(values[name], runs_per_point)
         streams = _CommonNoise(Streams.for_range(seed, 0, block_sizes(runs_per_point)),
                                len(rows))
-        model = WarrantVisitModel(scenario, streams, values=values).run_to_end()
+        model = WarrantVisitModel(scenario, streams, values=values,
+                                  collect=False).run_to_end()
         outcome = model.outcome.reshape(len(rows), runs_per_point)
         for j in range(len(OUTCOMES)):
             out[start:start + len(rows), j] = (outcome == j).mean(axis=1)
