@@ -83,7 +83,20 @@ def draw_parameters(scenario: Scenario, streams: Streams) -> dict[str, np.ndarra
                             else law.ppf(_clip(base[i], U_LO, U_HI)))
     for p, part in zip(paths, parts, strict=True):
         values[p] = _finite(scenario, p, part[0] if len(part) == 1 else np.concatenate(part))
+    if scenario.posterior is not None:
+        values.update(posterior_weights(scenario, streams))
     return values
+
+
+def posterior_weights(scenario: Scenario, streams: Streams) -> dict[str, np.ndarray]:
+    """The weights of the scenario's posterior draws: world ``i`` takes draw
+    ``i mod draws``, jointly (the credible intervals of :mod:`sim.analysis.posterior`
+    count each draw's worlds)."""
+    posterior = scenario.posterior
+    assert posterior is not None
+    draw = streams.world_index() % len(posterior.samples)
+    return {f"weights.{name}": posterior.samples[draw, j]
+            for j, name in enumerate(posterior.weights)}
 
 
 def _clip(x: np.ndarray, lo: float, hi: float) -> np.ndarray:

@@ -101,6 +101,12 @@ class Streams:
         seeds = [block_seed(seed, first_block + i) for i in range(len(sizes))]
         return cls(seeds, sizes)
 
+    def world_index(self) -> np.ndarray:
+        """Each world's number in the whole run (block ``k`` holds worlds from
+        ``k * BLOCK`` on), whatever chunk it is simulated in."""
+        return np.concatenate([s.spawn_key[-1] * BLOCK + np.arange(n, dtype=np.int64)
+                               for s, n in zip(self.seeds, self.sizes, strict=True)])
+
     def keyed_normal(self, key: str, block: int | None = None) -> np.ndarray:
         """Standard normals of shape ``(n,)`` from a stream of their own, named by ``key``.
 

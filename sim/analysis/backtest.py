@@ -1,16 +1,28 @@
 """Score the model's forecasts of the historical cases against what happened.
 
 Each case's forecast (its four outcome probabilities, from a Monte Carlo run in
-which every replication draws its weights from the calibrated distribution) is
+which every replication draws its weights from a calibration's weights file) is
 scored with two proper scoring rules, both losses (lower is better):
 
 * the multiclass Brier score ``sum_k (p_k - y_k)^2`` (0 perfect, 2 worst);
 * the log score ``-log p_outcome`` (natural log).
 
-Baselines are scored the same way in the same run: uniform (1/4 each) and the base
-rate of the calibration set with add-one smoothing.  With ``loo=True`` each case is
-forecast from a calibration on the other cases only (and the base rate is computed
-without it): the honest, out-of-sample figure.
+Three modes say which weights forecast each case:
+
+``as_of`` (rolling origin, the honest headline)
+    Cases are forecast in date order, each with weights fitted only on the cases
+    resolved before its forecast date (the prior alone when there are none): what an
+    analyst could have run at the time.
+``loo`` (leave-one-out)
+    Each case with weights fitted on all the other cases, later ones included.
+``in_sample``
+    Every case with one weights file (by default the shipped calibration, which saw
+    them all).
+
+The base rate is scored the same way on the same information: the outcome frequencies
+(add-one smoothing) of the cases the weights saw.  Mean scores come with 95% bootstrap
+intervals over cases; the skill score's interval resamples model and base rate
+together (paired).
 """
 
 from __future__ import annotations
@@ -18,6 +30,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +38,16 @@ import numpy as np
 
 from ..errors import UsageError
 from ..outcomes import OUTCOMES
-from ..scenario import load_scenario
+from ..scenario import Scenario, load_scenario
 from . import calibration as cal
+from .cases import (
+    as_files,
+    case_set_hash,
+    in_date_order,
+    load_cases,
+    resolution_date,
+    resolved_outcome,
+)
 
 # The engine (Mesa, pandas, pyarrow), the executors, the output folders and tqdm are
 # imported where they are used, so that the command line's --help, which reads the
@@ -34,6 +55,13 @@ from . import calibration as cal
 
 DEFAULT_FORECAST_RUNS = 20_000
 FORECAST_SEED = 7
+MODES = ("in_sample", "loo", "as_of")
+#: Bootstrap resamples of the cases for the score intervals.
+BOOTSTRAP = 4000
+#: A visitor with at least this many cases is scored as a subject of its own.
+SUBJECT_MIN_CASES = 5
+#: Where as-of fits are kept, by the hash of their case set and settings.
+DEFAULT_CACHE = Path("results") / "cache" / "weights"
 
 
 # --------------------------------------------------------------------------- scores
@@ -72,6 +100,30 @@ def skill(score: float, reference: float) -> float:
     return float(1.0 - score / reference) if reference else float("nan")
 
 
+def entropy(p) -> float:
+    """Shannon entropy of a forecast (nats): lower is sharper."""
+    p = _vector(p)
+    p = p[p > 0]
+    return float(-np.sum(p * np.log(p)))
+
+
+def bootstrap_scores(model: np.ndarray, base: np.ndarray, seed: int = FORECAST_SEED,
+                     resamples: int = BOOTSTRAP) -> dict[str, list[float]]:
+    """95% percentile intervals of the mean model score, the mean base-rate score and
+    the skill ``1 - model / base``, resampling cases with replacement (paired)."""
+    model, base = np.asarray(model, float), np.asarray(base, float)
+    rng = np.random.default_rng(np.random.SeedSequence([seed, len(model)]))
+    idx = rng.integers(0, len(model), size=(resamples, len(model)))
+    m, b = model[idx].mean(axis=1), base[idx].mean(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        s = 1.0 - m / b
+
+    def ci(x: np.ndarray) -> list[float]:
+        return [float(v) for v in np.nanpercentile(x, [2.5, 97.5])]
+
+    return {"model": ci(m), "base_rate": ci(b), "skill": ci(s)}
+
+
 # --------------------------------------------------------------------------- forecasts
 
 def forecast(case_file: str | Path, weights: str | Path | None, runs: int,
@@ -83,62 +135,161 @@ def forecast(case_file: str | Path, weights: str | Path | None, runs: int,
     return cal.smoothed(run(scenario, runs=runs, seed=seed, progress=False).counts)
 
 
-def _loo_fold(files: list[str], held: int, prior: str | None, fitted: tuple[str, ...],
-              runs: int, seed: int, max_evals: int, forecast_runs: int,
-              weights_out: str) -> dict:
-    """Calibrate without case ``held``, write those weights, forecast the held-out case."""
+@dataclass(frozen=True)
+class FitSettings:
+    """How every fold is calibrated (see :func:`sim.analysis.calibration.calibrate`)."""
+
+    prior: str
+    fitted: tuple[str, ...]
+    runs: int
+    seed: int
+    max_evals: int
+    mcmc_steps: int = 0
+
+    def key(self, files: Sequence[str | Path]) -> str:
+        """The cache key of a fit on ``files``: their contents and these settings."""
+        settings = json.dumps({"fitted": list(self.fitted), "runs": self.runs,
+                               "seed": self.seed, "max_evals": self.max_evals,
+                               "mcmc_steps": self.mcmc_steps, "version": 2})
+        return case_set_hash(files, Path(self.prior).read_text(), settings)
+
+
+def fitted_weights(files: Sequence[str], settings: FitSettings, cache: str | Path,
+                   progress: bool | None = False) -> tuple[Path, bool]:
+    """The weights file of a fit on ``files``, from the cache when it holds one.
+
+    Returns ``(path, cached)``.  The fit is written to ``<cache>/<key>.yaml``, ``key``
+    hashing the case files' contents and the fit's settings, so that editing a case,
+    the prior or a setting makes a new fit; a fit is never written over another.
+    """
+    cache = Path(cache)
+    path = cache / f"{settings.key(files)}.yaml"
+    if path.is_file():
+        return path, True
+    try:
+        cache.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"cannot create the weights cache {cache}: {exc.strerror or exc}",
+                         hint="choose another folder with --cache") from None
+    fit = cal.calibrate(list(files), prior=settings.prior, fitted=settings.fitted,
+                        runs=settings.runs, seed=settings.seed,
+                        max_evals=settings.max_evals, mcmc_steps=settings.mcmc_steps,
+                        progress=progress)
+    if path.is_file():  # another process fitted the same set meanwhile: same result
+        return path, True
+    try:
+        fit.write(path)
+    except UsageError:  # written by another process between the check and the write
+        if not path.is_file():
+            raise
+    return path, False
+
+
+def _fit_task(files: list[str], settings: FitSettings, cache: str) -> dict:
+    """One as-of (or leave-one-out) fold's fit, for an executor."""
     start = time.perf_counter()
-    train = [f for i, f in enumerate(files) if i != held]
-    fit = cal.calibrate(train, prior=prior, fitted=fitted, runs=runs, seed=seed,
-                        max_evals=max_evals, progress=False)
-    fit.write(weights_out)
-    p = forecast(files[held], weights_out, forecast_runs)
-    return {"probabilities": p, "estimate": fit.estimate, "sd": fit.sd,
-            "log_likelihood": fit.log_likelihood, "seconds": time.perf_counter() - start}
+    path, cached = fitted_weights(files, settings, cache)
+    return {"weights": str(path), "cached": cached, "seconds": time.perf_counter() - start}
 
 
-def backtest(source: str | Path, loo: bool = False, out: str | Path | None = None, *,
+# --------------------------------------------------------------------------- the result
+
+@dataclass
+class BacktestResult:
+    """A backtest: each case's forecast and scores, and the mean scores with intervals.
+
+    ``doc`` is what ``backtest.json`` holds: ``mode``, ``cases`` (one row per case),
+    ``scores`` and ``settings``.
+    """
+
+    doc: dict
+
+    @property
+    def mode(self) -> str:
+        return self.doc["mode"]
+
+    @property
+    def scores(self) -> dict:
+        return self.doc["scores"]
+
+    def frame(self):
+        """One row per case: outcome, the four probabilities, scores, subject."""
+        import pandas as pd
+
+        rows = []
+        for r in self.doc["cases"]:
+            rows.append({"id": r["id"], "forecast_date": r.get("forecast_date"),
+                         "subject": r.get("subject"), "outcome": r["outcome"],
+                         **{f"p_{o}": r["probabilities"][o] for o in OUTCOMES},
+                         "p_outcome": r["probabilities"][r["outcome"]],
+                         "brier": r["brier"], "log": r["log"],
+                         "base_rate_brier": r["base_rate_brier"],
+                         "base_rate_log": r["base_rate_log"],
+                         "cases_seen": r.get("cases_seen")})
+        return pd.DataFrame(rows)
+
+    def table(self) -> str:
+        return table(self.doc)
+
+    def plot(self, ax=None, kind: str = "cases"):
+        """``kind="cases"``: each case's forecast against its outcome; ``"reliability"``:
+        the reliability diagram."""
+        from ..plots import case_forecasts, reliability_diagram
+
+        return (reliability_diagram(self.doc, ax=ax) if kind == "reliability"
+                else case_forecasts(self.doc, ax=ax))
+
+    def write(self, out: str | Path) -> Path:
+        """Write the charts, then ``backtest.json`` (last: it marks the folder complete)."""
+        return write(self.doc, out)
+
+
+def backtest(source: str | Path | Sequence[str | Path], mode: str = "in_sample",
+             out: str | Path | None = None, *, loo: bool = False,
              weights: str | Path | None = None, prior: str | Path | None = None,
              fitted: Sequence[str] = cal.FITTED, runs: int = cal.DEFAULT_RUNS,
              seed: int = cal.DEFAULT_SEED, max_evals: int = cal.DEFAULT_MAX_EVALS,
              forecast_runs: int = DEFAULT_FORECAST_RUNS, executor: str = "serial",
              workers: int | None = None, scheduler: str | None = None,
              progress: bool | None = None, cases: Sequence[str] | None = None,
-             replace: bool = False) -> dict:
-    """Score every case's forecast; returns the backtest document (see ``backtest.json``).
+             replace: bool = False, cache: str | Path = DEFAULT_CACHE) -> BacktestResult:
+    """Score every case's forecast.
 
     Parameters
     ----------
     source : folder of case files (or a list of files).
-    loo : recalibrate without each case before forecasting it (leave-one-out).
+    mode : ``"as_of"``, ``"loo"`` or ``"in_sample"`` (see the module's description);
+        ``loo=True`` is the same as ``mode="loo"``.
     weights : the weights file for in-sample forecasts (default: the shipped calibration).
-    prior, fitted, runs, seed, max_evals : the calibration's settings (with ``loo``).
+    prior, fitted, runs, seed, max_evals : each fold's calibration (``as_of``, ``loo``).
     forecast_runs : replications of each forecast.
-    executor, workers, scheduler : where the leave-one-out folds run (``processes`` for a
-        local pool, ``dask`` for a local or remote Dask cluster).
-    cases : ids of the cases to score (default all); with ``loo`` every fold is still
-        calibrated on all the other cases.
-    out : folder for backtest.json, the charts, and (with ``loo``) each fold's weights.
-        A new folder, claimed before anything is computed (see
-        :class:`sim.output.OutputFolder`); ``backtest.json`` is written last and marks it
-        complete.
+    executor, workers, scheduler : where the folds' fits run.
+    cases : ids of the cases to score (default all); folds still fit on every case
+        their mode allows.
+    out : folder for backtest.json and the charts (and each fold's weights); claimed
+        before anything is computed (see :class:`sim.output.OutputFolder`);
+        ``backtest.json`` is written last and marks it complete.
     replace : replace ``out`` if it holds an earlier (or interrupted) backtest.
+    cache : folder of cached fits (``as_of``): a fit on the same cases with the same
+        settings is read back, not recomputed.
     """
+    mode = "loo" if loo else mode
+    if mode not in MODES:
+        raise UsageError(f"backtest mode must be one of {', '.join(MODES)}, got {mode!r}")
     fitted = cal.check_fitted(fitted)
     if isinstance(forecast_runs, bool) or not isinstance(forecast_runs, int) \
             or forecast_runs < 10:
         raise UsageError(f"forecast_runs must be a whole number >= 10, got {forecast_runs!r}")
-    files = [str(f) for f in (cal.case_files(source) if isinstance(source, str | Path)
-                              else source)]
-    prior_path = cal.read_prior(prior).path
-    scenarios = cal.load_cases(files, weights=prior_path)  # validates every case first
+    files = [str(f) for f in as_files(source)]
+    settings = FitSettings(prior=cal.read_prior(prior).path, fitted=fitted, runs=runs,
+                           seed=seed, max_evals=max_evals)
+    scenarios = load_cases(files, weights=settings.prior)  # validates every case first
     ids = [s.id for s in scenarios]
-    outcomes = [cal.resolved_outcome(s) for s in scenarios]
     chosen = list(range(len(files))) if cases is None else [ids.index(c) for c in cases
                                                              if c in ids]
     if cases is not None and len(chosen) != len(set(cases)):
         raise UsageError(f"unknown case ids: {sorted(set(cases) - set(ids))}")
-    if loo and len(files) < 3:
+    if mode == "loo" and len(files) < 3:
         raise UsageError("leave-one-out needs at least 3 cases")
     out = Path(out) if out is not None else None
     folder = None
@@ -147,9 +298,8 @@ def backtest(source: str | Path, loo: bool = False, out: str | Path | None = Non
 
         folder = OutputFolder.claim(out, "backtest", "backtest.json", replace=replace)
     try:
-        doc = _score(files, chosen, ids, outcomes, scenarios, loo, out, weights, prior_path,
-                     fitted, runs, seed, max_evals, forecast_runs, executor, workers,
-                     scheduler, progress)
+        doc = _score(files, scenarios, chosen, mode, settings, weights, forecast_runs,
+                     executor, workers, scheduler, progress, cache, out)
         if folder is not None:
             write(doc, folder.path)
             folder.finish()  # backtest.json, written last, marks it complete
@@ -157,104 +307,144 @@ def backtest(source: str | Path, loo: bool = False, out: str | Path | None = Non
         if folder is not None:
             folder.fail()
         raise
-    return doc
+    return BacktestResult(doc)
 
 
-def _score(files, chosen, ids, outcomes, scenarios, loo, out, weights, prior_path, fitted,
-           runs, seed, max_evals, forecast_runs, executor, workers, scheduler,
-           progress) -> dict:
-    """The folds (or in-sample forecasts) and their scores: the backtest document."""
+def _training_sets(files: list[str], scenarios: list[Scenario], chosen: list[int],
+                   mode: str) -> dict[int, list[int]]:
+    """The cases each chosen case's weights may see (indices into ``files``)."""
+    if mode == "loo":
+        return {i: [j for j in range(len(files)) if j != i] for i in chosen}
+    # as of: the cases resolved before the case's forecast date
+    return {i: [j for j in range(len(files))
+                if resolution_date(scenarios[j]) < scenarios[i].forecast_date]
+            for i in chosen}
+
+
+def _score(files: list[str], scenarios: list[Scenario], chosen: list[int], mode: str,
+           settings: FitSettings, weights, forecast_runs: int, executor: str,
+           workers: int | None, scheduler: str | None, progress: bool | None,
+           cache: str | Path, out: Path | None) -> dict:
+    """Fit each fold (distinct training sets once, on the executor), then forecast and
+    score every case."""
+    import shutil
+    import tempfile
+
+    from ..executors import in_order, make_executor
+
+    start = time.perf_counter()
+    outcomes = [resolved_outcome(s) for s in scenarios]
+    order = [scenarios.index(s) for s in in_date_order(scenarios[i] for i in chosen)]
+    subjects = _subjects(scenarios)
+    if mode == "in_sample":
+        train = {i: list(range(len(files))) for i in order}
+        shared: dict[int, dict[str, Any]] = {
+            i: {"weights": str(weights) if weights else None} for i in order}
+        return _document(files, scenarios, outcomes, subjects, order, train, shared, mode,
+                         settings, weights, forecast_runs, executor, progress, start)
+    train = _training_sets(files, scenarios, order, mode)
+    with tempfile.TemporaryDirectory() as tmp:
+        # as-of fits are cached; leave-one-out fits go with the folder (or nowhere)
+        where = (Path(cache) if mode == "as_of" else out / "loo" if out is not None
+                 else Path(tmp))
+        tasks = sorted({tuple(train[i]) for i in order})  # each training set fitted once
+        with make_executor(executor, workers, scheduler) as pool:
+            results = in_order(pool, _fit_task,
+                               [([files[j] for j in t], settings, str(where)) for t in tasks],
+                               progress=progress, total=len(tasks), unit="fit",
+                               desc=f"{mode.replace('_', '-')} fits")
+            done = dict(zip(tasks, results, strict=True))
+        folds: dict[int, dict[str, Any]] = {i: dict(done[tuple(train[i])]) for i in order}
+        if out is not None and mode == "as_of":  # the folder keeps the weights it used
+            (out / "as_of").mkdir(exist_ok=True)
+            for i in order:
+                copy = out / "as_of" / f"weights_for_{scenarios[i].id}.yaml"
+                shutil.copyfile(folds[i]["weights"], copy)
+                folds[i]["weights"] = str(copy)
+        return _document(files, scenarios, outcomes, subjects, order, train, folds, mode,
+                         settings, weights, forecast_runs, executor, progress, start)
+
+
+def _document(files, scenarios, outcomes, subjects, order, train, folds, mode, settings,
+              weights, forecast_runs, executor, progress, start) -> dict:
+    """Forecast each case with its fold's weights, and score: the backtest document."""
     from tqdm.auto import tqdm
 
-    from ..executors import make_executor
-
-    if out is not None and loo:
-        try:
-            (out / "loo").mkdir(exist_ok=True)
-        except OSError as exc:
-            raise UsageError(f"cannot create {out / 'loo'}: {exc.strerror or exc}") from None
-    start = time.perf_counter()
-    folds: dict[int, dict] = {}
-    if loo:
-        import tempfile
-
-        tmp = None
-        if out is None:
-            tmp = tempfile.TemporaryDirectory()
-            where = Path(tmp.name)
-        else:
-            where = out / "loo"
-        pool = make_executor(executor, workers, scheduler)
-        bar = tqdm(total=len(chosen), unit="fold", disable=progress is False,
-                   desc="leave-one-out")
-        try:
-            futures = {pool.submit(_loo_fold, files, i, prior_path, fitted, runs, seed,
-                                   max_evals, forecast_runs,
-                                   str(where / f"weights_without_{ids[i]}.yaml")): i
-                       for i in chosen}
-            pending = list(futures)
-            while pending:
-                for fut in pool.wait_any(pending):
-                    pending.remove(fut)
-                    folds[futures[fut]] = fut.result()
-                    bar.update(1)
-        finally:
-            bar.close()
-            pool.close()
-            if tmp is not None:
-                tmp.cleanup()
-    else:
-        weights_path = str(weights) if weights else None
-        for i in tqdm(chosen, unit="case", disable=progress is False, delay=2.0,
-                      desc="forecasts"):
-            folds[i] = {"probabilities": forecast(files[i], weights_path, forecast_runs)}
-    seconds = time.perf_counter() - start
-
     rows: list[dict[str, Any]] = []
-    for i in chosen:
-        train = [o for j, o in enumerate(outcomes) if j != i] if loo else outcomes
-        p = folds[i]["probabilities"]
-        b = base_rate(train)
+    for i in tqdm(order, unit="case", disable=progress is False, delay=2.0, leave=False,
+                  desc="forecasts"):
+        p = forecast(files[i], folds[i]["weights"], forecast_runs)
+        b = base_rate([outcomes[j] for j in train[i]])
         row: dict[str, Any] = {
-            "id": ids[i], "title": scenarios[i].title, "file": files[i],
-            "outcome": outcomes[i],
+            "id": scenarios[i].id, "title": scenarios[i].title, "file": files[i],
+            "forecast_date": str(scenarios[i].forecast_date),
+            "resolved": str(resolution_date(scenarios[i])),
+            "subject": subjects[i], "outcome": outcomes[i],
             "probabilities": {o: float(v) for o, v in zip(OUTCOMES, p, strict=True)},
             "base_rate": {o: float(v) for o, v in zip(OUTCOMES, b, strict=True)},
             "brier": brier(p, outcomes[i]), "log": log_score(p, outcomes[i]),
             "base_rate_brier": brier(b, outcomes[i]),
-            "base_rate_log": log_score(b, outcomes[i])}
-        if loo:
-            row["fold"] = {"estimate": folds[i]["estimate"], "sd": folds[i]["sd"],
-                           "log_likelihood": folds[i]["log_likelihood"],
+            "base_rate_log": log_score(b, outcomes[i]),
+            "entropy": entropy(p), "cases_seen": len(train[i])}
+        if mode != "in_sample":
+            row["fold"] = {"cases": [scenarios[j].id for j in train[i]],
+                           "weights": folds[i]["weights"], "cached": folds[i]["cached"],
                            "seconds": round(folds[i]["seconds"], 1)}
         rows.append(row)
-    uniform = np.full(len(OUTCOMES), 1 / len(OUTCOMES))
-    model_scores = {"brier": _mean(r["brier"] for r in rows),
-                    "log": _mean(r["log"] for r in rows)}
-    uniform_scores = {"brier": _mean(brier(uniform, r["outcome"]) for r in rows),
-                      "log": _mean(log_score(uniform, r["outcome"]) for r in rows)}
-    base_scores = {"brier": _mean(r["base_rate_brier"] for r in rows),
-                   "log": _mean(r["base_rate_log"] for r in rows)}
-    scores: dict[str, dict[str, float] | float] = {
-        "model": model_scores,
-        "uniform": uniform_scores,
-        "base_rate": base_scores,
-        "brier_skill_vs_base_rate": skill(model_scores["brier"], base_scores["brier"]),
-        "brier_skill_vs_uniform": skill(model_scores["brier"], uniform_scores["brier"]),
-        "log_skill_vs_base_rate": skill(model_scores["log"], base_scores["log"]),
-    }
-    doc = {
+    seconds = time.perf_counter() - start
+    return {
+        "mode": mode,
         "cases": rows,
-        "scores": scores,
-        "settings": {"leave_one_out": loo, "cases": len(rows), "forecast_runs": forecast_runs,
-                     "forecast_seed": FORECAST_SEED,
-                     "weights": (None if loo else str(weights or "shipped calibration")),
-                     "calibration": ({"prior": Path(prior_path).name, "fitted": list(fitted),
-                                      "runs_per_case": runs, "seed": seed,
-                                      "max_evals": max_evals} if loo else None),
+        "scores": summarise(rows),
+        "by_subject": {s: summarise([r for r in rows if r["subject"] == s])
+                       for s in sorted({r["subject"] for r in rows})},
+        "settings": {"mode": mode, "leave_one_out": mode == "loo", "cases": len(rows),
+                     "forecast_runs": forecast_runs, "forecast_seed": FORECAST_SEED,
+                     "weights": (str(weights or "shipped calibration")
+                                 if mode == "in_sample" else None),
+                     "calibration": (None if mode == "in_sample" else
+                                     {"prior": Path(settings.prior).name,
+                                      "fitted": list(settings.fitted),
+                                      "runs_per_case": settings.runs, "seed": settings.seed,
+                                      "max_evals": settings.max_evals}),
+                     "bootstrap_resamples": BOOTSTRAP,
                      "executor": executor, "seconds": round(seconds, 1)},
     }
-    return doc
+
+
+def _subjects(scenarios: list[Scenario]) -> list[str]:
+    """Each case's subject: its visitor, if it has several cases, else "others"."""
+    names = [s.visitor.name for s in scenarios]
+    return [n if names.count(n) >= SUBJECT_MIN_CASES else "others" for n in names]
+
+
+def summarise(rows: list[dict]) -> dict:
+    """Mean scores of the model, the uniform forecast and the base rate over ``rows``, with
+    95% bootstrap intervals, skill scores, and the forecasts' sharpness."""
+    if not rows:
+        return {}
+    uniform = np.full(len(OUTCOMES), 1 / len(OUTCOMES))
+    scores: dict[str, Any] = {"cases": len(rows)}
+    model_scores: dict[str, Any] = {}
+    base_scores: dict[str, Any] = {}
+    for rule in ("brier", "log"):
+        m = np.array([r[rule] for r in rows])
+        b = np.array([r[f"base_rate_{rule}"] for r in rows])
+        ci = bootstrap_scores(m, b)
+        model_scores[rule], model_scores[f"{rule}_ci95"] = float(m.mean()), ci["model"]
+        base_scores[rule], base_scores[f"{rule}_ci95"] = float(b.mean()), ci["base_rate"]
+        scores[f"{rule}_skill_vs_base_rate"] = skill(float(m.mean()), float(b.mean()))
+        scores[f"{rule}_skill_vs_base_rate_ci95"] = ci["skill"]
+    scores["model"], scores["base_rate"] = model_scores, base_scores
+    scores["uniform"] = {"brier": _mean(brier(uniform, r["outcome"]) for r in rows),
+                         "log": _mean(log_score(uniform, r["outcome"]) for r in rows)}
+    scores["brier_skill_vs_uniform"] = skill(model_scores["brier"], scores["uniform"]["brier"])
+    scores["sharpness"] = {
+        "mean_entropy": _mean(entropy(r["probabilities"]) for r in rows),
+        "base_rate_mean_entropy": _mean(entropy(r["base_rate"]) for r in rows),
+        "uniform_entropy": entropy(uniform),
+        "mean_top_probability": _mean(max(r["probabilities"].values()) for r in rows)}
+    return scores
 
 
 def _mean(values) -> float:
@@ -269,9 +459,8 @@ def write(doc: dict, out: str | Path) -> Path:
 
     matplotlib.use("Agg", force=False)
 
-    from ..output import save_chart
+    from ..output import save_chart, write_json
     from ..plots import case_forecasts, reliability_diagram
-    from ..results import write_json
 
     out = Path(out)
     save_chart(reliability_diagram(doc), out / "reliability.png", dpi=130)
@@ -280,33 +469,66 @@ def write(doc: dict, out: str | Path) -> Path:
     return out / "backtest.json"
 
 
-def read(path: str | Path) -> dict:
+def read(path: str | Path) -> BacktestResult:
     """Read a ``backtest.json`` (or the folder holding it)."""
     path = Path(path)
     if path.is_dir():
         path = path / "backtest.json"
     try:
-        return json.loads(path.read_text())
+        doc = json.loads(path.read_text())
     except (OSError, ValueError) as exc:
         raise UsageError(f"cannot read a backtest from {path}: {exc}") from None
+    if not isinstance(doc, dict) or "cases" not in doc or "scores" not in doc:
+        raise UsageError(f"{path} is not a backtest (no cases and scores)")
+    doc.setdefault("mode", "loo" if doc.get("settings", {}).get("leave_one_out")
+                   else "in_sample")
+    return BacktestResult(doc)
 
 
-def table(doc: dict) -> str:
-    """Per-case and average scores as text."""
+MODE_NAMES = {"as_of": "rolling origin (as of each forecast date)",
+              "loo": "leave-one-out", "in_sample": "in-sample"}
+
+
+def table(doc: dict | BacktestResult) -> str:
+    """Per-case and mean scores as text, with the intervals."""
+    if isinstance(doc, BacktestResult):
+        doc = doc.doc
+    mode = doc.get("mode", "loo" if doc["settings"].get("leave_one_out") else "in_sample")
     lines = [f"{'case':<32}{'outcome':<18}{'p(outcome)':>11}{'Brier':>8}{'log':>8}"
-             f"{'base Brier':>11}"]
-    for r in sorted(doc["cases"], key=lambda r: -r["brier"]):
-        lines.append(f"{r['id']:<32}{r['outcome']:<18}{r['probabilities'][r['outcome']]:>11.3f}"
-                     f"{r['brier']:>8.3f}{r['log']:>8.3f}{r['base_rate_brier']:>11.3f}")
+             f"{'base Brier':>11}{'seen':>6}"]
+    for r in doc["cases"]:
+        lines.append(f"{r['id'][:31]:<32}{r['outcome']:<18}"
+                     f"{r['probabilities'][r['outcome']]:>11.3f}{r['brier']:>8.3f}"
+                     f"{r['log']:>8.3f}{r['base_rate_brier']:>11.3f}"
+                     f"{r.get('cases_seen', ''):>6}")
     s = doc["scores"]
-    lines.append("")
-    lines.append(f"{'forecaster':<14}{'Brier':>8}{'log':>8}")
-    for name in ("model", "uniform", "base_rate"):
-        lines.append(f"{name:<14}{s[name]['brier']:>8.3f}{s[name]['log']:>8.3f}")
-    kind = "leave-one-out" if doc["settings"]["leave_one_out"] else "in-sample"
-    lines.append(f"Brier skill score vs base rate ({kind}): {s['brier_skill_vs_base_rate']:.3f}")
+    lines += ["", f"{'forecaster':<12}{'Brier':>8}{'95% interval':>17}{'log':>8}"
+                  f"{'95% interval':>17}"]
+    for name in ("model", "base_rate", "uniform"):
+        sc = s[name]
+        lines.append(f"{name:<12}{sc['brier']:>8.3f}{_ci(sc.get('brier_ci95')):>17}"
+                     f"{sc['log']:>8.3f}{_ci(sc.get('log_ci95')):>17}")
+    lines.append(f"Brier skill vs base rate ({MODE_NAMES[mode]}): "
+                 f"{s['brier_skill_vs_base_rate']:.3f}"
+                 + (f"  95% interval {_ci(s['brier_skill_vs_base_rate_ci95']).strip()}"
+                    if "brier_skill_vs_base_rate_ci95" in s else ""))
+    for subject, sub in doc.get("by_subject", {}).items():
+        lines.append(f"  {subject[:40]} ({sub['cases']} cases): Brier {sub['model']['brier']:.3f}"
+                     f" vs base rate {sub['base_rate']['brier']:.3f}, skill "
+                     f"{sub['brier_skill_vs_base_rate']:.3f} "
+                     f"{_ci(sub['brier_skill_vs_base_rate_ci95']).strip()}")
+    if "sharpness" in s:
+        sh = s["sharpness"]
+        lines.append(f"sharpness: mean entropy {sh['mean_entropy']:.3f} nats (base rate "
+                     f"{sh['base_rate_mean_entropy']:.3f}, uniform {sh['uniform_entropy']:.3f})"
+                     f", mean top probability {sh['mean_top_probability']:.2f}")
     return "\n".join(lines)
 
 
-__all__ = ["backtest", "base_rate", "brier", "forecast", "log_score", "read", "skill", "table",
-           "write"]
+def _ci(ci) -> str:
+    return f"[{ci[0]:.3f}, {ci[1]:.3f}]" if ci else ""
+
+
+__all__ = ["MODES", "BacktestResult", "FitSettings", "backtest", "base_rate", "brier",
+           "bootstrap_scores", "entropy", "fitted_weights", "forecast", "log_score", "read",
+           "skill", "summarise", "table", "write"]

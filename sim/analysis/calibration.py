@@ -43,8 +43,10 @@ from .. import catalogue as cat
 from ..distributions import Distribution
 from ..errors import ScenarioError, UsageError
 from ..outcomes import OUTCOMES
-from ..scenario import Scenario, load_scenario, read_yaml, weights_from_document
+from ..scenario import Scenario, read_yaml, weights_from_document
 from ..streams import Streams, block_sizes
+from .cases import load_cases, outcome_index, resolved_before
+from .posterior import Chain, prior_draws, sample
 
 # The engine and the model (Mesa, pandas, pyarrow), scipy.optimize and tqdm are imported
 # where they are used, so that the command line's --help, which reads the defaults below,
@@ -114,51 +116,7 @@ def jacobian(name: str, x: float) -> float:
     return 1.0
 
 
-# --------------------------------------------------------------------------- cases
-
-def case_files(folder: str | Path) -> list[Path]:
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise UsageError(f"{folder} is not a folder of case files",
-                         hint="give the folder of historical cases, e.g. scenarios/cases")
-    files = sorted(p for p in folder.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
-    if not files:
-        raise UsageError(f"{folder} holds no case files (*.yaml)",
-                         hint="give the folder of historical cases, e.g. scenarios/cases")
-    return files
-
-
-def load_cases(source: str | Path | Sequence[str | Path],
-               weights: str | Path | None = None) -> list[Scenario]:
-    """Load the historical cases (a folder, or a list of files); each must have a resolution."""
-    if isinstance(source, str | Path):
-        files = case_files(source)
-    else:
-        files = [Path(f) for f in source]
-        if not files:
-            raise UsageError("no case files given")
-    cases = []
-    for f in files:
-        scenario = load_scenario(f, weights=weights)
-        if scenario.resolution is None:
-            raise UsageError(f"{f}: no 'resolution' block, so it is not a resolved case",
-                             hint="every case file needs resolution: {outcome, date, source}")
-        cases.append(scenario)
-    ids = [c.id for c in cases]
-    if len(set(ids)) != len(ids):
-        raise UsageError(f"duplicate case ids: {sorted({i for i in ids if ids.count(i) > 1})}")
-    return cases
-
-
-def resolved_outcome(case: Scenario) -> str:
-    """What happened in a resolved case (:func:`load_cases` refuses any other)."""
-    assert case.resolution is not None, f"{case.id} is not a resolved case"
-    return case.resolution.outcome
-
-
-def outcome_index(scenario: Scenario) -> int:
-    return OUTCOMES.index(resolved_outcome(scenario))
-
+# --------------------------------------------------------------------------- likelihood
 
 def smoothed(counts: np.ndarray) -> np.ndarray:
     """Add-half smoothing of outcome counts (last axis): never 0, sums to 1."""
@@ -243,6 +201,8 @@ class Calibration:
     probabilities: np.ndarray  # (cases, 4) at the estimate
     prior_probabilities: np.ndarray
     history: list[float] = field(default_factory=list, repr=False)
+    before: dt.date | None = None  # an as-of fit: only cases resolved before this day
+    chain: Chain | None = None  # posterior draws (transformed units), when sampled
 
     @property
     def free_sd(self) -> np.ndarray:
@@ -250,7 +210,7 @@ class Calibration:
 
     @property
     def sd(self) -> dict[str, float]:
-        """Delta-method standard deviations in natural units."""
+        """Delta-method standard deviations in natural units (Laplace)."""
         return {n: abs(jacobian(n, x)) * s
                 for n, x, s in zip(self.fitted, self.free_estimate, self.free_sd, strict=True)}
 
@@ -259,78 +219,124 @@ class Calibration:
         s = self.free_sd
         return self.free_cov / np.outer(s, s)
 
+    @property
+    def spread(self) -> tuple[np.ndarray, np.ndarray]:
+        """Centre and covariance of the transformed weights that forecasts draw from: the
+        posterior draws' median and covariance when sampled, else the mode and the
+        Laplace covariance."""
+        if self.chain is None:
+            return self.free_estimate, self.free_cov
+        samples = self.chain.samples
+        return np.median(samples, axis=0), np.atleast_2d(np.cov(samples, rowvar=False))
+
     def table(self) -> str:
+        when = f" resolved before {self.before}" if self.before else ""
+        if not self.case_ids:
+            return (f"no case{when}: the weights are the prior's "
+                    f"({Path(self.prior_file).name})")
         sd = self.sd
-        lines = [f"calibrated on {len(self.case_ids)} cases, {self.runs:,} runs per case, "
-                 f"seed {self.seed}, {self.evaluations} likelihood evaluations, "
+        lines = [f"calibrated on {len(self.case_ids)} cases{when}, {self.runs:,} runs per "
+                 f"case, seed {self.seed}, {self.evaluations} likelihood evaluations, "
                  f"{self.seconds:.0f} s",
                  f"log-likelihood {self.log_likelihood_prior:.2f} at the prior -> "
-                 f"{self.log_likelihood:.2f} at the fit",
-                 f"{'weight':<18}{'prior':>9}{'fitted':>10}{'sd':>9}"]
-        for n in self.fitted:
-            lines.append(f"{n:<18}{self.prior[n]:>9.3g}{self.estimate[n]:>10.3g}{sd[n]:>9.3g}")
+                 f"{self.log_likelihood:.2f} at the fit"]
+        header = f"{'weight':<18}{'prior':>9}{'fitted':>10}{'sd':>9}"
+        if self.chain is not None:
+            c = self.chain
+            lines.append(f"posterior: {c.walkers} walkers x {c.steps} steps (half burn-in), "
+                         f"acceptance {c.acceptance:.2f}, autocorrelation time up to "
+                         f"{c.autocorrelation:.0f} steps, {len(c.samples)} draws kept")
+            header += f"{'80% credible':>22}"
+        lines.append(header)
+        for i, n in enumerate(self.fitted):
+            line = f"{n:<18}{self.prior[n]:>9.3g}{self.estimate[n]:>10.3g}{sd[n]:>9.3g}"
+            if self.chain is not None:
+                lo, hi = (from_free(n, v) for v in np.quantile(self.chain.samples[:, i],
+                                                              [0.1, 0.9]))
+                line += f"{f'{lo:.3g} - {hi:.3g}':>22}"
+            lines.append(line)
         return "\n".join(lines)
 
     def weights_doc(self) -> dict:
         """The weights file: the prior file with the fitted weights replaced."""
-        sd = self.sd
         n_cases = len(self.case_ids)
+        when = f" resolved before {self.before}" if self.before else ""
+        centre, cov = self.spread
+        spread_sd = np.sqrt(np.diag(cov))
+        how = ("posterior median and spread of the MCMC draws" if self.chain is not None
+               else "posterior mode and Laplace spread")
         weights = {}
         for name, node in self.prior_doc["weights"].items():
-            if name not in self.fitted:
+            if name not in self.fitted or not n_cases:
                 weights[name] = node
                 continue
             i = self.fitted.index(name)
             kind = {"log": "lognormal", "logit": "logitnormal"}[transform_of(name)]
+            median = from_free(name, float(centre[i]))
             weights[name] = {
-                "dist": kind, "median": _r(self.estimate[name]),
-                "sigma": _r(max(float(self.free_sd[i]), 1e-6)),
-                "source": f"calibrated on {n_cases} cases (posterior mode and Laplace "
-                          f"spread, {self.runs} runs per case, seed {self.seed}); prior "
-                          f"median {self.prior[name]:g}, sigma {self.prior_free_sd[name]:g}; "
-                          f"mean {_r(fitted_mean(kind, self.estimate[name], self.free_sd[i]))}",
+                "dist": kind, "median": _r(median),
+                "sigma": _r(max(float(spread_sd[i]), 1e-6)),
+                "source": f"calibrated on {n_cases} cases{when} ({how}, {self.runs} runs "
+                          f"per case, seed {self.seed}); prior median {self.prior[name]:g}, "
+                          f"sigma {self.prior_free_sd[name]:g}; "
+                          f"mean {_r(fitted_mean(kind, median, spread_sd[i]))}",
             }
+        calibration: dict[str, Any] = {
+            "method": "posterior of the transformed weights (log, or logit for shares): "
+                      "Monte Carlo outcome frequencies with common random numbers "
+                      "(add-half smoothing) and the prior file's distributions as "
+                      "Gaussian priors; mode by Nelder-Mead, Laplace approximation at the "
+                      "mode (Fisher information from central differences plus prior "
+                      "precision), and, when sampled, posterior draws by ensemble MCMC "
+                      "(emcee) that forecasts cycle over. See docs/calibration.md.",
+            "date": dt.date.today().isoformat(),
+            "resolved_before": str(self.before) if self.before else None,
+            "cases": list(self.case_ids),
+            "runs_per_case": self.runs,
+            "seed": self.seed,
+            "evaluations": self.evaluations,
+            "log_likelihood": round(self.log_likelihood, 4),
+            "log_likelihood_at_prior": round(self.log_likelihood_prior, 4),
+            "prior_file": Path(self.prior_file).name,
+            "prior_penalty": {n: {"transform": transform_of(n), "centre": self.prior[n],
+                                  "sd": self.prior_free_sd[n]} for n in self.fitted},
+            "fitted": {n: {"estimate": _r(self.estimate[n]), "sd": _r(sd),
+                           "transformed_estimate": _r(float(x)),
+                           "transformed_sd": _r(float(s))}
+                       for (n, sd), x, s in zip(self.sd.items(), self.free_estimate,
+                                                self.free_sd, strict=True)},
+            "unfitted": [n for n in cat.WEIGHT_PARAMS if n not in self.fitted],
+        }
+        if not n_cases:
+            calibration["note"] = f"no case{when}: the weights are the prior's"
         doc: dict[str, Any] = {
-            "description": f"Behavioural weights calibrated on {n_cases} resolved historical "
-                           f"cases ({len(self.fitted)} fitted, the rest at their priors).",
-            "calibration": {
-                "method": "posterior mode of the transformed weights (log, or logit for "
-                          "shares): Monte Carlo outcome frequencies with common random "
-                          "numbers (add-half smoothing) and the prior file's distributions "
-                          "as Gaussian priors, Nelder-Mead; uncertainty by Laplace "
-                          "approximation (Fisher information from central differences plus "
-                          "prior precision), carried into forecasts as log-normal or "
-                          "logit-normal weights with these correlations. See "
-                          "docs/calibration.md.",
-                "date": dt.date.today().isoformat(),
-                "cases": list(self.case_ids),
-                "runs_per_case": self.runs,
-                "seed": self.seed,
-                "evaluations": self.evaluations,
-                "log_likelihood": round(self.log_likelihood, 4),
-                "log_likelihood_at_prior": round(self.log_likelihood_prior, 4),
-                "prior_file": Path(self.prior_file).name,
-                "prior_penalty": {n: {"transform": transform_of(n), "centre": self.prior[n],
-                                      "sd": self.prior_free_sd[n]} for n in self.fitted},
-                "fitted": {n: {"estimate": _r(self.estimate[n]), "sd": _r(sd[n]),
-                               "transformed_estimate": _r(float(x)),
-                               "transformed_sd": _r(float(s))}
-                           for n, x, s in zip(self.fitted, self.free_estimate, self.free_sd,
-                                              strict=True)},
-                "unfitted": [n for n in cat.WEIGHT_PARAMS if n not in self.fitted],
-            },
+            "description": (f"Behavioural weights calibrated on {n_cases} resolved historical "
+                            f"cases{when} ({len(self.fitted)} fitted, the rest at their "
+                            "priors)." if n_cases else
+                            f"The prior weights: no resolved case{when} to calibrate on."),
+            "calibration": calibration,
             "weights": weights,
         }
-        corr = _positive_definite(np.round(self.correlation, 3))
-        pairs = []
-        for i, a in enumerate(self.fitted):
-            for j in range(i + 1, len(self.fitted)):
-                if abs(corr[i, j]) >= 0.01:
-                    pairs.append({"between": [f"weights.{a}", f"weights.{self.fitted[j]}"],
-                                  "rho": float(corr[i, j]),
-                                  "source": "calibration (Laplace approximation)"})
-        if pairs:
-            doc["correlations"] = pairs
+        if n_cases:
+            sd_outer = np.outer(spread_sd, spread_sd)
+            corr = _positive_definite(np.round(cov / sd_outer, 3))
+            pairs = []
+            for i, a in enumerate(self.fitted):
+                for j in range(i + 1, len(self.fitted)):
+                    if abs(corr[i, j]) >= 0.01:
+                        pairs.append({"between": [f"weights.{a}", f"weights.{self.fitted[j]}"],
+                                      "rho": float(corr[i, j]),
+                                      "source": f"calibration ({how})"})
+            if pairs:
+                doc["correlations"] = pairs
+        if self.chain is not None:
+            doc["posterior"] = {
+                **self.chain.describe(),
+                "weights": list(self.fitted),
+                "samples": [[_r(from_free(n, float(v))) for n, v in zip(self.fitted, row,
+                                                                         strict=True)]
+                            for row in self.chain.samples],
+            }
         return doc
 
     def write(self, path: str | Path, replace: bool = False) -> Path:
@@ -428,11 +434,20 @@ def check_fitted(fitted: Sequence[str]) -> tuple[str, ...]:
 def calibrate(source, prior: str | Path | None = None, fitted: Sequence[str] = FITTED,
               runs: int = DEFAULT_RUNS, seed: int = DEFAULT_SEED,
               max_evals: int = DEFAULT_MAX_EVALS, progress: bool | None = None,
-              desc: str = "calibrate") -> Calibration:
+              desc: str = "calibrate", before: dt.date | None = None,
+              mcmc_steps: int = 0) -> Calibration:
     """Fit ``fitted`` weights to the resolved cases in ``source`` (folder or file list).
 
     Every case is loaded with the prior weights file (default ``weights_prior.yaml``),
     so the fit never depends on a previous calibration.
+
+    Parameters
+    ----------
+    before : only the cases resolved before this date (an as-of fit).  With none, the
+        result is the prior itself.
+    mcmc_steps : when positive, also sample the posterior (:mod:`.posterior`) with this
+        many steps per walker, starting from the mode and its Laplace approximation;
+        the weights file then carries the draws, and forecasts their spread.
     """
     from scipy import optimize
     from tqdm.auto import tqdm
@@ -447,12 +462,30 @@ def calibrate(source, prior: str | Path | None = None, fitted: Sequence[str] = F
         raise UsageError(f"runs per case must be at most {MAX_CHUNK:,}, got {runs:,}")
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise UsageError(f"seed must be a whole number >= 0, got {seed!r}")
+    if isinstance(mcmc_steps, bool) or not isinstance(mcmc_steps, int) or mcmc_steps < 0:
+        raise UsageError(f"mcmc_steps must be a whole number >= 0, got {mcmc_steps!r}")
+    if 0 < mcmc_steps < 20:
+        raise UsageError(f"mcmc_steps must be 0 (no sampling) or at least 20, got {mcmc_steps}")
     prior_file = read_prior(prior)
     prior_doc, prior_values, prior_path = prior_file.doc, prior_file.centre, prior_file.path
-    cases = load_cases(source, weights=prior_path)
+    # an empty list of files is an empty training set (an as-of fit before any case)
+    cases = load_cases(source, weights=prior_path) if isinstance(source, str | Path) \
+        or len(source) else []
+    if before is not None:
+        cases = resolved_before(cases, before)
     start = time.perf_counter()
     x0 = np.array([to_free(n, prior_values[n]) for n in fitted])
     prior_sd = np.array([prior_file.free_sd[n] for n in fitted])
+    if not cases:  # nothing was known before the date: the prior is the posterior
+        return Calibration(
+            fitted=fitted, estimate={n: prior_values[n] for n in fitted}, free_estimate=x0,
+            free_cov=np.diag(prior_sd ** 2), prior=prior_values,
+            prior_free_sd=prior_file.free_sd, prior_doc=prior_doc, prior_file=prior_path,
+            case_ids=(), log_likelihood=0.0, log_likelihood_prior=0.0, evaluations=0,
+            runs=runs, seed=seed, seconds=time.perf_counter() - start,
+            probabilities=np.zeros((0, len(OUTCOMES))),
+            prior_probabilities=np.zeros((0, len(OUTCOMES))), before=before,
+            chain=prior_draws(x0, prior_sd, seed) if mcmc_steps else None)
     simulator = CaseSimulator(cases, runs, seed)
 
     cache: dict[tuple, np.ndarray] = {}
@@ -482,17 +515,24 @@ def calibrate(source, prior: str | Path | None = None, fitted: Sequence[str] = F
             if budget < 2 * len(fitted) + 2:
                 break
             simplex = np.vstack([best, best + scale * np.eye(len(fitted))])
-            before = len(cache)
+            evaluated = len(cache)
             res = optimize.minimize(objective, best, method="Nelder-Mead",
                                     options={"maxfev": budget, "initial_simplex": simplex,
                                              "xatol": 0.02, "fatol": 0.01, "adaptive": True})
             if res.fun <= objective(best):
                 best = res.x
-            budget -= len(cache) - before
+            budget -= len(cache) - evaluated
         evaluations = len(cache)
         cov = _laplace_covariance(cases, probabilities, best, prior_sd)
     finally:
         bar.close()
+    chain = None
+    if mcmc_steps:
+        def log_posterior(x: np.ndarray) -> float:
+            return -objective(x)
+
+        chain = sample(log_posterior, best, cov, mcmc_steps, seed,
+                       progress=progress is not False)
     p_hat = probabilities(best)
     p_prior = probabilities(x0)
     return Calibration(
@@ -504,7 +544,7 @@ def calibrate(source, prior: str | Path | None = None, fitted: Sequence[str] = F
         log_likelihood=log_likelihood(cases, p_hat),
         log_likelihood_prior=log_likelihood(cases, p_prior), evaluations=evaluations,
         runs=runs, seed=seed, seconds=time.perf_counter() - start, probabilities=p_hat,
-        prior_probabilities=p_prior, history=history)
+        prior_probabilities=p_prior, history=history, before=before, chain=chain)
 
 
 def _laplace_covariance(cases, probabilities, x: np.ndarray, prior_sd: np.ndarray,
@@ -523,5 +563,5 @@ def _laplace_covariance(cases, probabilities, x: np.ndarray, prior_sd: np.ndarra
     return (cov + cov.T) / 2
 
 
-__all__ = ["FITTED", "Calibration", "calibrate", "case_counts", "case_files", "load_cases",
+__all__ = ["FITTED", "Calibration", "calibrate", "case_counts",
            "log_likelihood", "prior_weights_file", "smoothed"]

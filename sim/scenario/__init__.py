@@ -30,17 +30,19 @@ from .checker import PARAM_META
 from .inheritance import COUNTERFACTUAL_KEYS, MAX_BASE_CHAIN
 from .load import default_weights_file, load_scenario
 from .reader import MAX_ALIASES, MAX_DEPTH, MAX_FILE_BYTES, MAX_NODES, read_yaml
-from .types import ActorSpec, Correlation, Parameter, ReadOnly, Resolution, Scenario
+from .types import ActorSpec, Correlation, Parameter, Posterior, ReadOnly, Resolution, Scenario
 from .validate import (
     ACTOR_KEYS,
     REQUIRED_KEYS,
     SCENARIO_KEYS,
     jointly_possible,
+    posterior_from_document,
     weights_from_document,
 )
 
-__all__ = ["Scenario", "Parameter", "ActorSpec", "Correlation", "Resolution", "ReadOnly",
-           "load_scenario", "read_yaml", "weights_from_document", "default_weights_file",
+__all__ = ["Scenario", "Parameter", "Posterior", "ActorSpec", "Correlation", "Resolution",
+           "ReadOnly", "load_scenario", "read_yaml", "weights_from_document",
+           "posterior_from_document", "default_weights_file",
            "jointly_possible", "Distribution", "KINDS", "MAX_FILE_BYTES", "MAX_ALIASES",
            "MAX_DEPTH", "MAX_NODES", "MAX_BASE_CHAIN", "SCENARIO_KEYS", "REQUIRED_KEYS",
            "COUNTERFACTUAL_KEYS", "ACTOR_KEYS", "PARAM_META"]

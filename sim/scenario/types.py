@@ -100,6 +100,34 @@ class Resolution:
 
 
 @dataclass(frozen=True)
+class Posterior:
+    """Joint draws of some weights from their posterior (a calibration's weights file).
+
+    A forecast gives world ``i`` the weights of draw ``i mod len(samples)``, so the
+    weights' joint uncertainty is carried exactly and each draw's worlds can be told
+    apart (the credible intervals of :mod:`sim.analysis.posterior`).
+    """
+
+    weights: tuple[str, ...]  # names of global weights, the columns of samples
+    samples: np.ndarray = field(compare=False)  # (draws, len(weights)), natural units
+
+    def without(self, names: set[str]) -> Posterior | None:
+        """The draws of the other weights (``None`` when none is left)."""
+        keep = [i for i, n in enumerate(self.weights) if n not in names]
+        if not keep:
+            return None
+        if len(keep) == len(self.weights):
+            return self
+        return Posterior(tuple(self.weights[i] for i in keep), self.samples[:, keep])
+
+    @property
+    def digest(self) -> str:
+        return hashlib.sha256(repr(self.weights).encode()
+                              + np.ascontiguousarray(self.samples, dtype="<f8").tobytes()
+                              ).hexdigest()
+
+
+@dataclass(frozen=True)
 class Scenario:
     """A validated, immutable scenario.
 
@@ -128,6 +156,8 @@ class Scenario:
     rationale: str = ""
     timeline_dates: Mapping[str, dt.date] = field(default_factory=lambda: ReadOnly({}))
     content: Mapping = field(default_factory=dict, repr=False, compare=False)
+    #: the weights file's posterior draws of the weights it fitted, if it has them
+    posterior: Posterior | None = None
 
     # -- actors
     def with_role(self, role: str) -> tuple[ActorSpec, ...]:
@@ -248,19 +278,25 @@ class Scenario:
         correlations = tuple(c for c in self.correlations
                              if params[c.a].uncertain and params[c.b].uncertain)
         dates = _dates_following(self, params)
+        # a weight set here is no longer drawn from the posterior
+        posterior = self.posterior and self.posterior.without(
+            {p.removeprefix("weights.") for p in values if p.startswith("weights.")})
         return replace(self, parameters=ReadOnly(params), changes=changes,
-                       content=content, correlations=correlations, timeline_dates=dates)
+                       content=content, correlations=correlations, timeline_dates=dates,
+                       posterior=posterior)
 
     @property
     def content_hash(self) -> str:
         """SHA-256 of the fully resolved scenario (base, overrides and weights applied)."""
         canon = {p: [par.dist.kind, dict(par.dist.args)]
                  for p, par in sorted(self.parameters.items())}
-        blob = json.dumps({"id": self.id, "date": str(self.forecast_date),
-                           "timeline": {k: str(v) for k, v in sorted(self.timeline_dates.items())},
-                           "actors": [a.__dict__ for a in self.actors], "params": canon,
-                           "corr": [c.__dict__ for c in self.correlations]},
-                          sort_keys=True, default=str)
+        resolved = {"id": self.id, "date": str(self.forecast_date),
+                    "timeline": {k: str(v) for k, v in sorted(self.timeline_dates.items())},
+                    "actors": [a.__dict__ for a in self.actors], "params": canon,
+                    "corr": [c.__dict__ for c in self.correlations]}
+        if self.posterior is not None:  # (absent otherwise: earlier hashes stay valid)
+            resolved["posterior"] = self.posterior.digest
+        blob = json.dumps(resolved, sort_keys=True, default=str)
         return hashlib.sha256(blob.encode()).hexdigest()
 
 

@@ -1,0 +1,171 @@
+"""The weights' posterior: samples by ensemble MCMC, and what they say about a forecast.
+
+Sampling
+--------
+The fitted weights live in an unbounded space (log, or logit for shares; see
+:func:`sim.analysis.calibration.transform_of`).  Their log-posterior is the cases'
+log-likelihood (Monte Carlo frequencies on common random numbers) plus the Gaussian
+prior of the prior file.  :func:`sample` runs ``emcee``'s affine-invariant ensemble
+sampler there, starting the walkers from the Laplace approximation around the posterior
+mode, discards the first half of the chain as burn-in, and keeps an evenly thinned set of
+draws.  With no case to fit, the posterior is the prior, drawn exactly.
+
+Credible intervals
+------------------
+A forecast gives world ``i`` the weights of posterior draw ``i mod K``
+(:func:`sim.sampling.posterior_weights`), so the worlds of each draw estimate the forecast *given those
+weights*.  Their spread across draws mixes the posterior's spread with the Monte Carlo
+noise of each draw's few worlds; :func:`credible_intervals` removes the noise's share
+of the variance (a method-of-moments shrinkage towards the pooled estimate) before
+taking the 80% and 95% ranges.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+#: Posterior draws kept in a weights file (and cycled over a forecast's worlds).
+KEEP = 200
+#: Default ensemble: walkers per fitted weight (emcee needs at least two).
+WALKERS_PER_WEIGHT = 2
+#: Central ranges reported for each outcome's probability.
+LEVELS = {"credible80": 0.80, "credible95": 0.95}
+
+
+@dataclass(frozen=True)
+class Chain:
+    """Posterior draws of the transformed weights and how the sampler behaved."""
+
+    samples: np.ndarray  # (KEEP, fitted) transformed units
+    walkers: int
+    steps: int
+    acceptance: float  # mean acceptance fraction of the walkers
+    autocorrelation: float  # longest integrated autocorrelation time estimated (steps)
+    evaluations: int
+
+    def describe(self) -> dict:
+        return {"sampler": "emcee (affine-invariant ensemble)" if self.steps else
+                "exact draws from the prior (no case to fit)",
+                "walkers": self.walkers, "steps": self.steps,
+                "burn_in": self.steps // 2, "kept": len(self.samples),
+                "acceptance": round(self.acceptance, 3),
+                "autocorrelation_time": round(self.autocorrelation, 1),
+                "evaluations": self.evaluations}
+
+
+def sample(log_posterior: Callable[[np.ndarray], float], mode: np.ndarray, cov: np.ndarray,
+           steps: int, seed: int, walkers: int | None = None,
+           progress: bool = False) -> Chain:
+    """Sample the posterior with ``emcee``, starting from the Laplace approximation.
+
+    Parameters
+    ----------
+    log_posterior : log-posterior of a transformed weight vector.
+    mode, cov : the posterior mode and the Laplace covariance (transformed units).
+    steps : steps of every walker; the first half is burn-in.
+    seed : fixes the walkers' start and the sampler's moves.
+    walkers : ensemble size (default ``2 * len(mode) + 2``).
+    """
+    import emcee
+
+    d = len(mode)
+    walkers = walkers or WALKERS_PER_WEIGHT * d + 2
+    seeds = np.random.SeedSequence([seed, 0x6D636D63])  # "mcmc"
+    start_rng, move_seed = (np.random.default_rng(s) for s in seeds.spawn(2))
+    start = start_rng.multivariate_normal(mode, cov, size=walkers, method="cholesky")
+    evaluations = 0
+
+    def log_prob(x: np.ndarray) -> float:
+        nonlocal evaluations
+        evaluations += 1
+        return log_posterior(x)
+
+    sampler = emcee.EnsembleSampler(walkers, d, log_prob)
+    # emcee draws its moves from a RandomState of its own: seed it from ours
+    sampler.random_state = np.random.RandomState(
+        int(move_seed.integers(2**32))).get_state()
+    sampler.run_mcmc(start, steps, progress=progress)
+    chain = sampler.get_chain(discard=steps // 2, flat=True)
+    # quiet: a short chain's estimate is reported (Chain.autocorrelation), not logged
+    emcee_log = logging.getLogger("emcee.autocorr")
+    level = emcee_log.level
+    emcee_log.setLevel(logging.ERROR)
+    try:
+        tau = sampler.get_autocorr_time(discard=steps // 2, quiet=True)
+    finally:
+        emcee_log.setLevel(level)
+    keep = np.linspace(0, len(chain) - 1, min(KEEP, len(chain))).round().astype(int)
+    return Chain(samples=chain[keep], walkers=walkers, steps=steps,
+                 acceptance=float(np.mean(sampler.acceptance_fraction)),
+                 autocorrelation=float(np.nanmax(tau)), evaluations=evaluations)
+
+
+def prior_draws(centre: np.ndarray, sd: np.ndarray, seed: int) -> Chain:
+    """The posterior when no case informs the weights: exact draws from the prior."""
+    rng = np.random.default_rng(np.random.SeedSequence([seed, 0x70726972]))  # "prir"
+    samples = centre + sd * rng.standard_normal((KEEP, len(centre)))
+    return Chain(samples=samples, walkers=0, steps=0, acceptance=float("nan"),
+                 autocorrelation=float("nan"), evaluations=0)
+
+
+def credible_intervals(draw_counts: np.ndarray) -> dict[str, np.ndarray]:
+    """The 80% and 95% ranges of each outcome's probability across posterior draws.
+
+    Parameters
+    ----------
+    draw_counts : array ``(draws, outcomes)``
+        Outcome counts of the worlds of each posterior draw.
+
+    Returns
+    -------
+    dict
+        ``{"credible80": (outcomes, 2), "credible95": (outcomes, 2)}`` arrays of
+        ``[low, high]``.
+
+    Notes
+    -----
+    Each draw's frequency ``p_k`` estimates the forecast under that draw's weights with
+    binomial noise of variance ``p_k (1 - p_k) / (n_k - 1)`` (unbiased).  The spread of
+    the ``p_k`` minus the mean noise variance estimates the posterior's own variance;
+    each ``p_k`` is pulled towards the pooled frequency by the square root of its share,
+    so that a forecast run with few worlds per draw does not report the Monte Carlo
+    noise as uncertainty about the weights.
+    """
+    counts = np.asarray(draw_counts, dtype=float)
+    n = counts.sum(axis=1)
+    used = n >= 2
+    counts, n = counts[used], n[used]
+    pooled = counts.sum(axis=0) / n.sum()
+    p = counts / n[:, None]
+    w = n / n.sum()
+    total = np.sum(w[:, None] * (p - pooled) ** 2, axis=0)
+    noise = np.sum(w[:, None] * p * (1 - p) / (n[:, None] - 1), axis=0)
+    epistemic = np.clip(total - noise, 0.0, None)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        shrink = np.where(total > 0, np.sqrt(epistemic / total), 0.0)
+    shrunk = np.clip(pooled + (p - pooled) * shrink, 0.0, 1.0)
+    out = {}
+    for name, level in LEVELS.items():
+        tail = (1 - level) / 2
+        out[name] = np.stack([_weighted_quantile(shrunk, w, tail),
+                              _weighted_quantile(shrunk, w, 1 - tail)], axis=1)
+    return out
+
+
+def _weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> np.ndarray:
+    """Quantile ``q`` of each column of ``values`` (rows weighted by ``weights``)."""
+    out = np.empty(values.shape[1])
+    for j in range(values.shape[1]):
+        order = np.argsort(values[:, j], kind="stable")
+        cum = np.cumsum(weights[order])
+        cum = (cum - 0.5 * weights[order]) / cum[-1]
+        out[j] = np.interp(q, cum, values[order, j])
+    return out
+
+
+__all__ = ["KEEP", "LEVELS", "Chain", "credible_intervals", "prior_draws",
+           "sample"]
