@@ -149,9 +149,10 @@ def test_weights_file_correlations_are_validated(tmp_path):
 
 def test_backtest_json_format_and_charts(few_cases, tmp_path):
     out = tmp_path / "bt"
-    doc = bt.backtest(few_cases, out=out, forecast_runs=500, progress=False)
+    result = bt.backtest(few_cases, out=out, forecast_runs=500, progress=False)
+    doc = result.doc
     on_disk = json.loads((out / "backtest.json").read_text())
-    assert on_disk["scores"]["model"] == pytest.approx(doc["scores"]["model"])
+    assert on_disk["scores"]["model"] == doc["scores"]["model"]
     assert (out / "reliability.png").stat().st_size > 0
     assert (out / "cases.png").stat().st_size > 0
     assert len(on_disk["cases"]) == len(FEW)
@@ -160,27 +161,108 @@ def test_backtest_json_format_and_charts(few_cases, tmp_path):
         assert set(case["probabilities"]) == set(OUTCOMES)
         assert sum(case["probabilities"].values()) == pytest.approx(1.0)
     scores = on_disk["scores"]
-    for name in ("model", "uniform", "base_rate"):
-        assert set(scores[name]) == {"brier", "log"}
+    for name in ("model", "base_rate"):
+        assert set(scores[name]) == {"brier", "log", "brier_ci95", "log_ci95"}
+        for rule in ("brier", "log"):
+            low, high = scores[name][f"{rule}_ci95"]
+            assert low <= scores[name][rule] <= high
     assert scores["uniform"]["brier"] == pytest.approx(0.75)
     assert scores["brier_skill_vs_base_rate"] == pytest.approx(
         1 - scores["model"]["brier"] / scores["base_rate"]["brier"])
-    assert "Brier skill score" in bt.table(doc)
+    assert on_disk["mode"] == "in_sample"
+    assert "Brier skill vs base rate (in-sample)" in result.table()
+    frame = result.frame()
+    assert len(frame) == len(FEW) and {"p_outcome", "brier", "subject"} <= set(frame.columns)
+    assert bt.read(out).doc["scores"] == on_disk["scores"]
 
 
 def test_leave_one_out_refits_without_the_case(few_cases, tmp_path):
     held = "o01_bemba_belgium_2008"
     doc = bt.backtest(few_cases, loo=True, out=tmp_path / "loo", cases=[held],
                       fitted=("legal",), runs=200, max_evals=10, forecast_runs=500,
-                      progress=False)
+                      progress=False).doc
     (row,) = doc["cases"]
-    assert row["id"] == held
+    assert row["id"] == held and doc["mode"] == "loo"
     others = ["visit_cancelled", "hosted_no_arrest", "hosted_no_arrest"]  # b01, b10, p02
     assert list(row["base_rate"].values()) == pytest.approx(list(bt.base_rate(others)))
-    fold = yaml.safe_load((tmp_path / "loo" / "loo" / f"weights_without_{held}.yaml")
-                          .read_text())
+    weights = Path(row["fold"]["weights"])
+    assert weights.parent == tmp_path / "loo" / "loo"
+    fold = yaml.safe_load(weights.read_text())
     assert held not in fold["calibration"]["cases"]
     assert len(fold["calibration"]["cases"]) == 3
+
+
+def test_as_of_backtest_fits_each_case_on_earlier_cases_only(few_cases, tmp_path):
+    """Rolling origin: each case is forecast with weights fitted on the cases resolved
+    before its forecast date; the first has none (the prior), and fits are cached."""
+    cache = tmp_path / "cache"
+    settings = dict(fitted=("legal",), runs=200, max_evals=10, forecast_runs=500,
+                    progress=False, cache=cache)
+    result = bt.backtest(few_cases, mode="as_of", out=tmp_path / "asof", **settings)
+    doc = result.doc
+    assert doc["mode"] == "as_of"
+    rows = doc["cases"]
+    assert [r["forecast_date"] for r in rows] == sorted(r["forecast_date"] for r in rows)
+    assert [r["cases_seen"] for r in rows] == [0, 1, 2, 3]
+    resolved = {r["id"]: r["resolved"] for r in rows}
+    for r in rows:
+        assert all(resolved[c] < r["forecast_date"] for c in r["fold"]["cases"])
+        seen = yaml.safe_load(Path(r["fold"]["weights"]).read_text())
+        assert (seen["calibration"]["cases"] or []) == r["fold"]["cases"]
+    assert rows[0]["base_rate"] == pytest.approx(dict.fromkeys(OUTCOMES, 0.25))
+    low, high = doc["scores"]["model"]["brier_ci95"]
+    assert low <= doc["scores"]["model"]["brier"] <= high
+    assert "rolling origin" in result.table()
+    # a second run reads every fit back from the cache and forecasts the same
+    again = bt.backtest(few_cases, mode="as_of", **settings).doc
+    assert all(r["fold"]["cached"] for r in again["cases"])
+    assert [r["probabilities"] for r in again["cases"]] == [r["probabilities"] for r in rows]
+
+
+def test_bootstrap_intervals_cover_the_mean_and_are_paired():
+    rng = np.random.default_rng(5)
+    model = rng.uniform(0.2, 0.6, size=28)
+    ci = bt.bootstrap_scores(model, model + 0.1)
+    assert ci["model"][0] < model.mean() < ci["model"][1]
+    assert 0 < ci["skill"][0] < ci["skill"][1] < 0.5  # paired: always better, by ~20%
+    assert bt.bootstrap_scores(model, model + 0.1) == ci  # seeded
+
+
+def test_calibration_before_a_date_uses_only_earlier_cases(few_cases, tmp_path):
+    import datetime as dt
+
+    fit = cal.calibrate(few_cases, fitted=("legal",), runs=200, max_evals=8, progress=False,
+                        before=dt.date(2011, 1, 1))
+    assert set(fit.case_ids) == {"o01_bemba_belgium_2008", "b01_bashir_south_africa_2009"}
+    doc = yaml.safe_load(fit.write(tmp_path / "w.yaml").read_text())
+    assert doc["calibration"]["resolved_before"] == "2011-01-01"
+    none = cal.calibrate(few_cases, fitted=("legal",), runs=200, max_evals=8,
+                         progress=False, before=dt.date(2000, 1, 1))
+    assert none.case_ids == () and "prior" in none.table()
+    prior = yaml.safe_load(cal.prior_weights_file().read_text())
+    assert yaml.safe_load(none.write(tmp_path / "p.yaml").read_text())["weights"] == \
+        prior["weights"]
+
+
+def test_cli_run_as_of_fits_once_then_reads_the_cache(few_cases, tmp_path, monkeypatch,
+                                                      capsys):
+    from sim.analysis import asof
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(asof, "forecast_settings", lambda prior=None: asof.FitSettings(
+        prior=str(cal.prior_weights_file()), fitted=("legal",), runs=200, max_evals=8))
+    scenario = CASES.parent / "mongolia_2024.yaml"
+    args = ["run", str(scenario), "--as-of", "--cases", str(few_cases), "--runs", "2000",
+            "--seed", "3", "--quiet"]
+    assert main([*args, "--out", "first"]) == 0
+    assert "new fit, now cached" in capsys.readouterr().out
+    assert main([*args, "--out", "second"]) == 0
+    out = capsys.readouterr().out
+    assert "fitted on the 3 cases resolved before it (from the cache" in out
+    provenance = json.loads((tmp_path / "second" / "provenance.json").read_text())
+    assert sorted(provenance["weights"]["cases"]) == sorted(
+        ["o01_bemba_belgium_2008", "b01_bashir_south_africa_2009", "b10_bashir_djibouti_2011"])
+    assert main([*args, "--out", "third", "--weights", "x.yaml"]) == 2
 
 
 # --------------------------------------------------------------------------- command line

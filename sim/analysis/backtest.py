@@ -40,9 +40,9 @@ from ..errors import UsageError
 from ..outcomes import OUTCOMES
 from ..scenario import Scenario, load_scenario
 from . import calibration as cal
+from .asof import DEFAULT_CACHE, FitSettings, fit_task
 from .cases import (
     as_files,
-    case_set_hash,
     in_date_order,
     load_cases,
     resolution_date,
@@ -60,8 +60,6 @@ MODES = ("in_sample", "loo", "as_of")
 BOOTSTRAP = 4000
 #: A visitor with at least this many cases is scored as a subject of its own.
 SUBJECT_MIN_CASES = 5
-#: Where as-of fits are kept, by the hash of their case set and settings.
-DEFAULT_CACHE = Path("results") / "cache" / "weights"
 
 
 # --------------------------------------------------------------------------- scores
@@ -133,63 +131,6 @@ def forecast(case_file: str | Path, weights: str | Path | None, runs: int,
 
     scenario = load_scenario(case_file, weights=weights)
     return cal.smoothed(run(scenario, runs=runs, seed=seed, progress=False).counts)
-
-
-@dataclass(frozen=True)
-class FitSettings:
-    """How every fold is calibrated (see :func:`sim.analysis.calibration.calibrate`)."""
-
-    prior: str
-    fitted: tuple[str, ...]
-    runs: int
-    seed: int
-    max_evals: int
-    mcmc_steps: int = 0
-
-    def key(self, files: Sequence[str | Path]) -> str:
-        """The cache key of a fit on ``files``: their contents and these settings."""
-        settings = json.dumps({"fitted": list(self.fitted), "runs": self.runs,
-                               "seed": self.seed, "max_evals": self.max_evals,
-                               "mcmc_steps": self.mcmc_steps, "version": 2})
-        return case_set_hash(files, Path(self.prior).read_text(), settings)
-
-
-def fitted_weights(files: Sequence[str], settings: FitSettings, cache: str | Path,
-                   progress: bool | None = False) -> tuple[Path, bool]:
-    """The weights file of a fit on ``files``, from the cache when it holds one.
-
-    Returns ``(path, cached)``.  The fit is written to ``<cache>/<key>.yaml``, ``key``
-    hashing the case files' contents and the fit's settings, so that editing a case,
-    the prior or a setting makes a new fit; a fit is never written over another.
-    """
-    cache = Path(cache)
-    path = cache / f"{settings.key(files)}.yaml"
-    if path.is_file():
-        return path, True
-    try:
-        cache.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise UsageError(f"cannot create the weights cache {cache}: {exc.strerror or exc}",
-                         hint="choose another folder with --cache") from None
-    fit = cal.calibrate(list(files), prior=settings.prior, fitted=settings.fitted,
-                        runs=settings.runs, seed=settings.seed,
-                        max_evals=settings.max_evals, mcmc_steps=settings.mcmc_steps,
-                        progress=progress)
-    if path.is_file():  # another process fitted the same set meanwhile: same result
-        return path, True
-    try:
-        fit.write(path)
-    except UsageError:  # written by another process between the check and the write
-        if not path.is_file():
-            raise
-    return path, False
-
-
-def _fit_task(files: list[str], settings: FitSettings, cache: str) -> dict:
-    """One as-of (or leave-one-out) fold's fit, for an executor."""
-    start = time.perf_counter()
-    path, cached = fitted_weights(files, settings, cache)
-    return {"weights": str(path), "cached": cached, "seconds": time.perf_counter() - start}
 
 
 # --------------------------------------------------------------------------- the result
@@ -349,7 +290,7 @@ def _score(files: list[str], scenarios: list[Scenario], chosen: list[int], mode:
                  else Path(tmp))
         tasks = sorted({tuple(train[i]) for i in order})  # each training set fitted once
         with make_executor(executor, workers, scheduler) as pool:
-            results = in_order(pool, _fit_task,
+            results = in_order(pool, fit_task,
                                [([files[j] for j in t], settings, str(where)) for t in tasks],
                                progress=progress, total=len(tasks), unit="fit",
                                desc=f"{mode.replace('_', '-')} fits")
@@ -530,5 +471,5 @@ def _ci(ci) -> str:
 
 
 __all__ = ["MODES", "BacktestResult", "FitSettings", "backtest", "base_rate", "brier",
-           "bootstrap_scores", "entropy", "fitted_weights", "forecast", "log_score", "read",
+           "bootstrap_scores", "entropy", "forecast", "log_score", "read",
            "skill", "summarise", "table", "write"]

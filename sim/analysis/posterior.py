@@ -13,11 +13,12 @@ draws.  With no case to fit, the posterior is the prior, drawn exactly.
 Credible intervals
 ------------------
 A forecast gives world ``i`` the weights of posterior draw ``i mod K``
-(:func:`sim.sampling.posterior_weights`), so the worlds of each draw estimate the forecast *given those
-weights*.  Their spread across draws mixes the posterior's spread with the Monte Carlo
-noise of each draw's few worlds; :func:`credible_intervals` removes the noise's share
-of the variance (a method-of-moments shrinkage towards the pooled estimate) before
-taking the 80% and 95% ranges.
+(:func:`sim.sampling.posterior_weights`), so the worlds of each draw estimate the
+forecast *given those weights*.  Their spread across draws mixes the posterior's
+spread with the Monte Carlo noise of each draw's few worlds;
+:func:`credible_intervals` removes the noise's share of the variance (a
+method-of-moments shrinkage towards the pooled estimate) before taking the 80% and
+95% ranges.
 """
 
 from __future__ import annotations

@@ -158,6 +158,9 @@ class Scenario:
     content: Mapping = field(default_factory=dict, repr=False, compare=False)
     #: the weights file's posterior draws of the weights it fitted, if it has them
     posterior: Posterior | None = None
+    #: the weights file it was read with: ``file``, the ``cases`` its calibration saw
+    #: (``None`` for the prior), ``resolved_before`` (an as-of fit), ``posterior_draws``
+    weights_info: Mapping = field(default_factory=lambda: ReadOnly({}), compare=False)
 
     # -- actors
     def with_role(self, role: str) -> tuple[ActorSpec, ...]:

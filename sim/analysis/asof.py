@@ -1,0 +1,105 @@
+"""Weights as of a date: fitted only on the cases resolved before it, and cached.
+
+A forecast made on a date can only use what was known then.  :func:`weights_as_of`
+fits the weights on the cases of the library resolved before a scenario's forecast
+date (the prior alone when there are none) and keeps the fit in a cache named by the
+hash of those cases' files and the fit's settings, so that a second run is instant
+and editing a case makes a new fit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import UsageError
+from . import calibration as cal
+from .cases import case_set_hash, load_cases, resolved_before
+
+#: Where fits are kept (in the project folder).
+DEFAULT_CACHE = Path("results") / "cache" / "weights"
+#: The case library ``sim run --as-of`` fits on.
+DEFAULT_CASES = Path("scenarios") / "cases"
+
+
+@dataclass(frozen=True)
+class FitSettings:
+    """How a fit is made (see :func:`sim.analysis.calibration.calibrate`)."""
+
+    prior: str
+    fitted: tuple[str, ...] = cal.FITTED
+    runs: int = cal.DEFAULT_RUNS
+    seed: int = cal.DEFAULT_SEED
+    max_evals: int = cal.DEFAULT_MAX_EVALS
+    mcmc_steps: int = 0
+
+    def key(self, files: Sequence[str | Path]) -> str:
+        """The cache key of a fit on ``files``: their contents and these settings."""
+        settings = json.dumps({"fitted": list(self.fitted), "runs": self.runs,
+                               "seed": self.seed, "max_evals": self.max_evals,
+                               "mcmc_steps": self.mcmc_steps, "version": 2})
+        return case_set_hash(files, Path(self.prior).read_text(), settings)
+
+
+#: The settings of the shipped calibration, used for forecasts as of a date.
+def forecast_settings(prior: str | Path | None = None) -> FitSettings:
+    return FitSettings(prior=cal.read_prior(prior).path, max_evals=2500, mcmc_steps=60)
+
+
+def fitted_weights(files: Sequence[str | Path], settings: FitSettings,
+                   cache: str | Path = DEFAULT_CACHE,
+                   progress: bool | None = False) -> tuple[Path, bool]:
+    """The weights file of a fit on ``files``, from the cache when it holds one.
+
+    Returns ``(path, cached)``.  The fit is written to ``<cache>/<key>.yaml`` (see
+    :meth:`FitSettings.key`); a fit is never written over another.
+    """
+    cache = Path(cache)
+    path = cache / f"{settings.key(files)}.yaml"
+    if path.is_file():
+        return path, True
+    try:
+        cache.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"cannot create the weights cache {cache}: {exc.strerror or exc}",
+                         hint="choose another folder with --cache") from None
+    fit = cal.calibrate(list(files), prior=settings.prior, fitted=settings.fitted,
+                        runs=settings.runs, seed=settings.seed,
+                        max_evals=settings.max_evals, mcmc_steps=settings.mcmc_steps,
+                        progress=progress)
+    if path.is_file():  # another process fitted the same set meanwhile: same result
+        return path, True
+    try:
+        fit.write(path)
+    except UsageError:  # written by another process between the check and the write
+        if not path.is_file():
+            raise
+    return path, False
+
+
+def fit_task(files: list[str], settings: FitSettings, cache: str) -> dict:
+    """One fold's fit, for an executor: its weights file, whether cached, seconds."""
+    start = time.perf_counter()
+    path, cached = fitted_weights(files, settings, cache)
+    return {"weights": str(path), "cached": cached, "seconds": time.perf_counter() - start}
+
+
+def weights_as_of(date: dt.date, cases: str | Path = DEFAULT_CASES,
+                  cache: str | Path = DEFAULT_CACHE, prior: str | Path | None = None,
+                  progress: bool | None = None) -> tuple[Path, list[str], bool]:
+    """Weights fitted on the cases resolved before ``date``.
+
+    Returns ``(weights file, ids of the cases it saw, whether it came from the cache)``.
+    """
+    settings = forecast_settings(prior)
+    known = resolved_before(load_cases(cases, weights=settings.prior), date)
+    path, cached = fitted_weights([c.file for c in known], settings, cache, progress)
+    return path, [c.id for c in known], cached
+
+
+__all__ = ["DEFAULT_CACHE", "DEFAULT_CASES", "FitSettings", "fit_task", "fitted_weights",
+           "forecast_settings", "weights_as_of"]

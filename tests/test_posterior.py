@@ -1,0 +1,116 @@
+"""The weights' posterior: draws in the weights file, carried into forecasts, and the
+credible intervals they give."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import yaml
+from conftest import CASES, FEW
+
+from sim import load_scenario
+from sim.analysis import calibration as cal
+from sim.analysis.posterior import credible_intervals
+from sim.errors import ScenarioError
+from sim.sampling import draw_parameters
+from sim.streams import BLOCK, Streams, block_sizes
+
+BASELINE = CASES.parent / "mongolia_2024.yaml"
+
+
+def _weights_with_posterior(tmp_path, samples: np.ndarray, names=("legal", "energy"),
+                            name="w.yaml"):
+    doc = yaml.safe_load(cal.prior_weights_file().read_text())
+    doc["posterior"] = {"sampler": "test", "weights": list(names),
+                        "samples": [[float(v) for v in row] for row in samples]}
+    path = tmp_path / name
+    path.write_text(yaml.safe_dump(doc))
+    return path
+
+
+def test_world_i_takes_posterior_draw_i_mod_k_whatever_the_chunking(tmp_path):
+    rng = np.random.default_rng(1)
+    samples = np.column_stack([rng.uniform(1, 30, 7), rng.uniform(1, 30, 7)])
+    scenario = load_scenario(BASELINE, weights=_weights_with_posterior(tmp_path, samples))
+    assert scenario.posterior is not None and scenario.posterior.weights == ("legal", "energy")
+    runs = 2 * BLOCK + 500
+    whole = draw_parameters(scenario, Streams.for_range(5, 0, block_sizes(runs)))
+    assert np.array_equal(whole["weights.legal"], samples[np.arange(runs) % 7, 0])
+    assert np.array_equal(whole["weights.energy"], samples[np.arange(runs) % 7, 1])
+    last = draw_parameters(scenario, Streams.for_range(5, 2, [500]))  # a chunk on its own
+    assert np.array_equal(last["weights.legal"], whole["weights.legal"][2 * BLOCK:])
+    # other weights are drawn as before: the posterior changes only its own columns
+    plain = load_scenario(BASELINE, weights=cal.prior_weights_file())
+    other = draw_parameters(plain, Streams.for_range(5, 0, block_sizes(runs)))
+    assert np.array_equal(other["weights.court"], whole["weights.court"])
+
+
+def test_a_weight_set_by_hand_leaves_the_posterior(tmp_path):
+    samples = np.array([[5.0, 1.0], [6.0, 2.0]])
+    scenario = load_scenario(BASELINE, weights=_weights_with_posterior(tmp_path, samples))
+    fixed = scenario.with_values({"weights.legal": 4.0})
+    assert fixed.posterior is not None and fixed.posterior.weights == ("energy",)
+    values = draw_parameters(fixed, Streams.for_range(1, 0, [10]))
+    assert values["weights.legal"] == 4.0
+    assert fixed.content_hash != scenario.content_hash
+
+
+@pytest.mark.parametrize("block, where", [
+    ({"weights": ["legal", "nonsense"], "samples": [[1.0], [2.0]]}, "posterior.weights"),
+    ({"weights": ["legal"], "samples": [[1.0]]}, "posterior.samples"),
+    ({"weights": ["legal"], "samples": [[1.0], [2.0, 3.0]]}, "posterior.samples[1]"),
+    ({"weights": ["legal"], "samples": [[1.0], [-2.0]]}, "posterior.samples[1]"),
+    ({"weights": ["risk_tolerance"], "samples": [[0.5], [".nan"]]}, "posterior.samples[1]"),
+])
+def test_a_bad_posterior_block_is_refused_with_its_key_path(tmp_path, block, where):
+    doc = yaml.safe_load(cal.prior_weights_file().read_text())
+    doc["posterior"] = block
+    path = tmp_path / "w.yaml"
+    path.write_text(yaml.safe_dump(doc).replace("'.nan'", ".nan"))
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(BASELINE, weights=path)
+    assert any(p.path == where for p in err.value.problems), err.value.problems
+
+
+def test_credible_intervals_recover_the_spread_across_draws():
+    """Each draw's probability is known; with many worlds per draw the 80% interval is
+    the 10-90% range of those probabilities, and the Monte Carlo noise of few worlds per
+    draw is removed, not reported as uncertainty about the weights."""
+    rng = np.random.default_rng(2)
+    truth = rng.beta(4, 6, size=400)  # the arrest probability under each posterior draw
+    for worlds in (20_000, 50):
+        arrests = rng.binomial(worlds, truth)
+        counts = np.column_stack([arrests, worlds - arrests, np.zeros(400), np.zeros(400)])
+        ci = credible_intervals(counts)["credible80"][0]
+        expected = np.quantile(truth, [0.1, 0.9])
+        assert ci == pytest.approx(expected, abs=0.02 if worlds > 1000 else 0.05)
+    # no uncertainty about the weights: every draw has the same probability
+    same = rng.binomial(50, 0.3, size=400)
+    counts = np.column_stack([same, 50 - same, np.zeros(400), np.zeros(400)])
+    low, high = credible_intervals(counts)["credible95"][0]
+    naive = np.quantile(same / 50, [0.025, 0.975])
+    assert high - low < 0.35 * (naive[1] - naive[0])
+
+
+def test_sampled_posterior_is_written_loaded_and_reproducible(few_cases, tmp_path):
+    kw = dict(fitted=("legal", "risk_tolerance"), runs=200, max_evals=12, progress=False,
+              mcmc_steps=20)
+    fit = cal.calibrate(few_cases, **kw)
+    assert fit.chain is not None
+    assert fit.chain.samples.shape == (min(200, 6 * 10), 2)  # 6 walkers x 10 kept steps
+    assert 0 < fit.chain.acceptance <= 1
+    doc = yaml.safe_load(fit.write(tmp_path / "w.yaml").read_text())
+    assert doc["posterior"]["weights"] == ["legal", "risk_tolerance"]
+    scenario = load_scenario(few_cases / FEW[0], weights=tmp_path / "w.yaml")
+    assert scenario.posterior is not None and scenario.posterior.samples.shape == (60, 2)
+    # the file's marginal of a weight summarises its draws
+    legal = scenario.posterior.samples[:, 0]
+    assert doc["weights"]["legal"]["median"] == pytest.approx(np.exp(np.median(np.log(legal))),
+                                                              rel=1e-4)
+    assert np.array_equal(cal.calibrate(few_cases, **kw).chain.samples, fit.chain.samples)
+    # with no case before the date, the draws come from the prior itself
+    import datetime as dt
+
+    prior = cal.calibrate(few_cases, before=dt.date(2000, 1, 1), **kw)
+    assert prior.chain is not None and prior.chain.steps == 0
+    assert prior.chain.samples.mean(axis=0) == pytest.approx(prior.free_estimate, abs=0.3)
