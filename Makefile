@@ -17,7 +17,7 @@ $(BIN)/.installed-run: pyproject.toml
 $(BIN)/.installed-test: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev,notebooks,analysis,distributed]"
+	$(BIN)/python -m pip install --quiet -e ".[dev,notebooks,analysis,distributed,explore,discovery]"
 	touch $@ $(BIN)/.installed-run
 
 run: $(BIN)/.installed-run
@@ -26,14 +26,17 @@ run: $(BIN)/.installed-run
 test: $(BIN)/.installed-test
 	$(BIN)/python -m ruff check sim tests benchmarks
 	$(BIN)/python -m mypy sim
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -q
 
 lint: $(BIN)/.installed-test
 	$(BIN)/python -m ruff check sim tests benchmarks
 	$(BIN)/python -m mypy sim
+	$(BIN)/lint-imports
 
 bench: $(BIN)/.installed-run
 	$(BIN)/python benchmarks/throughput.py
+	$(BIN)/python benchmarks/startup.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -1,5 +1,6 @@
 """Wall time of a 100-point sweep at 10^5 replications per point on the Mongolia baseline:
-serial, the local process pool and a local Dask cluster, with speed-up and efficiency per core.
+serial, threads of the process, the local process pool and a local Dask cluster, with
+speed-up and efficiency per core.
 
     python benchmarks/sweep.py [--points 100] [--runs 100000] [--workers 2]
 """
@@ -34,7 +35,7 @@ def main() -> None:
     print(f"{args.points}-point sweep x {args.runs:,} runs per point "
           f"({args.points * args.runs:,} replications), {args.workers} workers")
     times, counts = {}, {}
-    for executor in ("serial", "processes", "dask"):
+    for executor in ("serial", "threads", "processes", "dask"):
         workers = None if executor == "serial" else args.workers
         start = time.perf_counter()
         result = sweep(scenario, axes, runs=args.runs, seed=1, executor=executor,

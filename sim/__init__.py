@@ -22,11 +22,12 @@ from .outcomes import OUTCOMES
 if TYPE_CHECKING:
     from . import plots
     from .engine import run
+    from .explore import explore
     from .results import RunResult
     from .scenario import Scenario, load_scenario
 
 __all__ = ["load_scenario", "run", "plots", "Scenario", "RunResult", "OUTCOMES", "Problem",
-           "ScenarioError", "SimError", "UsageError"]
+           "ScenarioError", "SimError", "UsageError", "explore"]
 
 #: Each name loaded on first use: the module that holds it, and its name there (None for
 #: the module itself).
@@ -34,6 +35,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "load_scenario": (".scenario", "load_scenario"),
     "Scenario": (".scenario", "Scenario"),
     "run": (".engine", "run"),
+    "explore": (".explore", "explore"),
     "RunResult": (".results", "RunResult"),
     "plots": (".plots", None),
 }

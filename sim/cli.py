@@ -50,6 +50,15 @@ def _checked(convert, ok, expected: str):
 _positive_int = _checked(int, lambda v: v >= 1, "a whole number >= 1")
 _seed = _checked(int, lambda v: v >= 0, "a whole number >= 0 as the seed")
 _half_width = _checked(float, lambda v: 0 < v < 0.5, "a half-width between 0 and 0.5")
+_whole = _checked(int, lambda v: v >= 0, "a whole number >= 0")
+DEFAULT_MCMC_STEPS = 60
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date as YYYY-MM-DD, got {text!r}") from None
 
 
 def _add_run_options(p, runs: int) -> None:
@@ -70,10 +79,12 @@ def _add_replace_option(p, what: str = "folder") -> None:
 
 
 def _add_executor_options(p) -> None:
-    p.add_argument("--executor", choices=("serial", "processes", "dask"), default="serial",
-                   help="where the work runs (default serial)")
+    p.add_argument("--executor", choices=("serial", "threads", "processes", "dask"),
+                   default="serial",
+                   help="where the work runs: this process, its threads (the local cores), "
+                        "local processes, or Dask (default serial)")
     p.add_argument("--workers", type=_positive_int, default=None,
-                   help="processes or Dask workers (default: the local cores)")
+                   help="threads, processes or Dask workers (default: the local cores)")
     p.add_argument("--scheduler", default=None, metavar="ADDRESS",
                    help="address of an existing Dask scheduler (with --executor dask)")
 
@@ -96,7 +107,7 @@ def _analysis_folder(args, name: str):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .analysis.backtest import DEFAULT_FORECAST_RUNS
+    from .analysis.defaults import DEFAULT_FORECAST_RUNS
 
     parser = _Parser(prog="python -m sim",
                      description="Forecast the outcome of a visit by a person wanted by the ICC.")
@@ -120,8 +131,17 @@ def build_parser() -> argparse.ArgumentParser:
                    help="new results folder (default results/<scenario>/<time>-seed<seed>/)")
     p.add_argument("--weights", type=Path, default=None,
                    help="behavioural weights file (default: the shipped calibration)")
+    p.add_argument("--as-of", action="store_true",
+                   help="weights fitted only on the cases resolved before the scenario's "
+                        "forecast date (fitted once, then cached in results/cache/weights)")
+    p.add_argument("--cases", type=Path, default=Path("scenarios/cases"), metavar="DIR",
+                   help="the case library --as-of fits on (default scenarios/cases)")
     p.add_argument("--resume", type=Path, default=None, metavar="DIR",
                    help="finish an interrupted run in DIR (keeps its finished chunks)")
+    p.add_argument("--keep-draws", action="store_true",
+                   help="store every replication's drawn parameters in replications/ (by "
+                        "default only its outcomes: RunResult.replications() regenerates "
+                        "the draws from the seed, bit for bit)")
     _add_executor_options(p)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -153,6 +173,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("calibrate", help="fit the behavioural weights to the resolved cases")
     p.add_argument("cases", type=Path, metavar="CASES_DIR")
+    p.add_argument("--before", type=_date, default=None, metavar="YYYY-MM-DD",
+                   help="fit only on the cases resolved before this date (the prior alone "
+                        "when there are none)")
+    p.add_argument("--mcmc-steps", type=_whole, default=DEFAULT_MCMC_STEPS, metavar="N",
+                   help="steps per walker of the posterior sampler (emcee); 0: mode and "
+                        f"Laplace approximation only (default {DEFAULT_MCMC_STEPS})")
     p.add_argument("--out", type=Path, default=Path("results/calibration/weights.yaml"),
                    help="new weights file to write (default results/calibration/weights.yaml; "
                         "sim/data/weights.yaml ships it)")
@@ -162,8 +188,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("backtest", help="score forecasts of the resolved cases (Brier, log)")
     p.add_argument("cases", type=Path, metavar="CASES_DIR")
-    p.add_argument("--loo", action="store_true",
-                   help="recalibrate without each case before scoring it (leave-one-out)")
+    how = p.add_mutually_exclusive_group()
+    how.add_argument("--as-of", action="store_true",
+                     help="rolling origin: forecast each case with weights fitted only on the "
+                          "cases resolved before its forecast date (the honest score)")
+    how.add_argument("--loo", action="store_true",
+                     help="recalibrate without each case before scoring it (leave-one-out)")
+    p.add_argument("--cache", type=Path, default=Path("results/cache/weights"),
+                   help="folder of cached as-of fits (default results/cache/weights)")
     p.add_argument("--out", type=Path, default=None,
                    help="folder for backtest.json and charts (default results/backtest/...)")
     _add_replace_option(p)
@@ -180,7 +212,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_calibration_options(p) -> None:
-    from .analysis.calibration import DEFAULT_MAX_EVALS, DEFAULT_RUNS, DEFAULT_SEED, FITTED
+    from .analysis.defaults import DEFAULT_MAX_EVALS, DEFAULT_RUNS, DEFAULT_SEED, FITTED
 
     p.add_argument("--runs", type=_positive_int, default=DEFAULT_RUNS,
                    help=f"worlds per case and candidate (default {DEFAULT_RUNS:,})")
@@ -197,6 +229,7 @@ def _add_calibration_options(p) -> None:
 
 def _validate(args) -> int:
     from .scenario import load_scenario
+    from .scenario.validate import file_warnings
 
     bad = 0
     for path in args.files:
@@ -210,6 +243,8 @@ def _validate(args) -> int:
         n = len(scenario.parameters)
         _say(f"valid: {path} ({scenario.id}: {len(scenario.actors)} actors, {n} parameters, "
              f"{len(scenario.uncertain())} uncertain)")
+        for warning in file_warnings(path):  # never makes a valid file invalid
+            print(f"warning: {warning}", file=sys.stderr)
     return EXIT_BAD_INPUT if bad else EXIT_OK  # every file checked, even if stdout is gone
 
 
@@ -236,16 +271,19 @@ def _run(args) -> int:
     from . import engine
     from .output import default_folder
     from .scenario import load_scenario
+    from .scenario.validate import file_warnings
 
     if args.resume:
         given = [f"--{name.replace('_', '-')}"
-                 for name in ("runs", "precision", "chunk_size", "out")
-                 if getattr(args, name) is not None]
+                 for name in ("runs", "precision", "chunk_size", "out", "keep_draws")
+                 if getattr(args, name) not in (None, False)]
         if given:
             raise UsageError(f"{', '.join(given)} cannot be changed when resuming",
                              hint="--resume DIR finishes the run with the settings it started "
                                   "with (see DIR/run.json)")
-    scenario = load_scenario(args.scenario, weights=args.weights)
+    scenario = load_scenario(args.scenario, weights=weights_for(args))
+    for warning in file_warnings(args.scenario):
+        print(f"warning: {warning}", file=sys.stderr)
     precision = args.precision
     if args.runs is None and precision is None and args.resume is None:
         precision = DEFAULT_PRECISION
@@ -258,7 +296,8 @@ def _run(args) -> int:
                         out=None if args.resume else out, resume=args.resume,
                         chunk_size=args.chunk_size or engine.DEFAULT_CHUNK,
                         executor=args.executor, workers=args.workers,
-                        scheduler=args.scheduler, progress=False if args.quiet else None)
+                        scheduler=args.scheduler, progress=False if args.quiet else None,
+                        keep_draws=args.keep_draws)
     print(result.table())
     if args.resume:
         precision = _run_setting(out, "precision")
@@ -276,6 +315,30 @@ def _run(args) -> int:
     print(f"\nwrote {out}/ (summary.json, provenance.json, replications/, outcomes.png, "
           f"stance.png, drivers.png)")
     return EXIT_OK
+
+
+def weights_for(args) -> Path | None:
+    """The weights file of ``sim run`` (and ``sim forecast``): ``--weights``, or with
+    ``--as-of`` a fit on the ``--cases`` resolved before the scenario's forecast date."""
+    if not args.as_of:
+        return args.weights
+    if args.weights is not None:
+        raise UsageError("--as-of and --weights cannot be used together",
+                         hint="--as-of chooses the weights: those fitted on the earlier cases")
+    from .analysis.asof import weights_as_of
+    from .scenario import load_scenario
+
+    date = load_scenario(args.scenario).forecast_date
+    if not args.quiet:
+        print(f"weights as of {date}: fitting on the cases resolved before it, or reading "
+              "the fit from the cache...", flush=True)
+    path, seen, cached = weights_as_of(date, args.cases,
+                                       progress=False if args.quiet else None)
+    what = (f"fitted on the {len(seen)} cases resolved before it" if seen
+            else "the prior (no case was resolved before it)")
+    print(f"weights as of {date}: {what} "
+          f"({'from the cache' if cached else 'new fit, now cached'}: {path})")
+    return path
 
 
 def _run_setting(folder: Path, key: str):
@@ -375,7 +438,8 @@ def _calibrate(args) -> int:
     check_weights_path(args.out, replace=args.replace)  # before hours of fitting, not after
     fit = calibrate(args.cases, prior=args.prior, fitted=_names(args.fit), runs=args.runs,
                     seed=args.seed, max_evals=args.max_evals,
-                    progress=False if args.quiet else None)
+                    progress=False if args.quiet else None, before=args.before,
+                    mcmc_steps=args.mcmc_steps)
     path = fit.write(args.out, replace=args.replace)
     print(fit.table())
     print(f"\nwrote {path}")
@@ -386,18 +450,20 @@ def _backtest(args) -> int:
     import time
 
     from .analysis import backtest as bt
-    from .analysis.calibration import case_files
+    from .analysis.cases import case_files
 
     case_files(args.cases)  # a clear error before anything else
-    out = args.out or Path("results") / "backtest" / ("loo" if args.loo else "in_sample")
+    mode = "as_of" if args.as_of else "loo" if args.loo else "in_sample"
+    out = args.out or Path("results") / "backtest" / mode
     start = time.perf_counter()
-    doc = bt.backtest(args.cases, loo=args.loo, out=out, weights=args.weights,
-                      prior=args.prior, fitted=_names(args.fit), runs=args.runs,
-                      seed=args.seed, max_evals=args.max_evals,
-                      forecast_runs=args.forecast_runs, executor=args.executor,
-                      workers=args.workers, scheduler=args.scheduler,
-                      progress=False if args.quiet else None, replace=args.replace)
-    print(bt.table(doc))
+    result = bt.backtest(args.cases, mode=mode, out=out, weights=args.weights,
+                         prior=args.prior, fitted=_names(args.fit), runs=args.runs,
+                         seed=args.seed, max_evals=args.max_evals,
+                         forecast_runs=args.forecast_runs, executor=args.executor,
+                         workers=args.workers, scheduler=args.scheduler,
+                         progress=False if args.quiet else None, replace=args.replace,
+                         cache=args.cache)
+    print(result.table())
     print(f"({time.perf_counter() - start:.0f} s)")
     print(f"\nwrote {out}/ (backtest.json, reliability.png, cases.png)")
     return EXIT_OK
@@ -411,7 +477,9 @@ def _names(text: str) -> tuple[str, ...]:
 #: parsers to ``sub`` with ``set_defaults(handler=...)``; a handler takes the parsed
 #: arguments and returns the exit code.  They import heavy modules inside the handlers,
 #: so that ``--help`` stays fast.
-COMMAND_MODULES: tuple[str, ...] = ()
+COMMAND_MODULES: tuple[str, ...] = ("sim.explore.commands", "sim.ledger.commands",
+                                     "sim.authoring.commands",
+                                     "sim.exploratory_commands")
 
 COMMANDS = {"validate": _validate, "run": _run, "compare": _compare, "sweep": _sweep,
             "sensitivity": _sensitivity, "calibrate": _calibrate, "backtest": _backtest}

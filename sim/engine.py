@@ -9,27 +9,31 @@ its worlds, so memory is bounded by the chunk size, not by ``runs``.
 from __future__ import annotations
 
 import secrets
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
 import mesa
 import numpy as np
 import pyarrow as pa
-from tqdm.auto import tqdm
 
 from .agents import DRIVER_KEYS
+from .credible import draw_counts
 from .errors import UsageError
-from .executors import make_executor
+from .executors import completed, in_order, make_executor
 from .model import WarrantVisitModel, driver_block_sums
 from .outcomes import OUTCOMES
-from .output import RunFolder
-from .results import RunResult, wilson_interval
+from .output import RunFolder, resumable, save_chart
+from .results import DRAW_DTYPE, STANCE_SAMPLE, ChunkResult, RunResult, wilson_interval
 from .scenario import Scenario
 from .streams import BLOCK, Streams, block_sizes
 
 DEFAULT_CHUNK = 100_000
-#: Replications whose stance trajectory is kept for fan charts.
-STANCE_SAMPLE = 20_000
+#: Worlds one model holds at most: a chunk runs as models of this many worlds, one after
+#: the other, whose arrays stay in the processor's caches (about 1.3 times as fast as one
+#: model of 100,000 worlds on the baseline, and a third less memory; no result depends on
+#: it).  The chunk remains the unit of work given to a worker and written to disk.
+MODEL_WORLDS = 20_000
 MAX_RUNS = 10**9
 #: Largest chunk size accepted; chunks are made smaller still by :data:`CHUNK_MEMORY`.
 MAX_CHUNK = 1_000_000
@@ -46,19 +50,6 @@ MAX_DESIGN_WORLDS = 10**9
 MAX_DESIGN_VALUES = 10**7
 
 
-@dataclass
-class ChunkResult:
-    """What one chunk contributes: counts, the stance sample rows it holds, its table."""
-
-    first_block: int
-    counts: np.ndarray
-    noncompliance: int
-    stance: np.ndarray  # (days + 1, k) for its replications with index < STANCE_SAMPLE
-    table: pa.Table | None
-    drivers: np.ndarray  # (blocks, len(DRIVER_KEYS)): per-block sums of the drivers
-    outcomes: np.ndarray | None = None  # each world's outcome code, when asked for
-
-
 def bytes_per_world(scenario: Scenario) -> int:
     """Estimated peak working memory of one world of a chunk of ``scenario``, in bytes.
 
@@ -70,9 +61,12 @@ def bytes_per_world(scenario: Scenario) -> int:
 
     An upper bound on the peak that ``tracemalloc`` (numpy reports its allocations
     to it) measures in :func:`simulate_chunk` with its table, per world of a chunk of
-    50,000: the Mongolia baseline (44 uncertain parameters, 9 actors, 2 days) 1,231
-    bytes, estimated 1,768; with 644 uncertain parameters and 209 actors 15,466,
-    estimated 22,568; all parameters fixed and 367 days 2,656, estimated 3,632.
+    50,000 simulated as one model (before :data:`MODEL_WORLDS`): the Mongolia baseline
+    (44 uncertain parameters, 9 actors, 2 days) 1,231 bytes, estimated 1,768; with 644
+    uncertain parameters and 209 actors 15,466, estimated 22,568; all parameters fixed
+    and 367 days 2,656, estimated 3,632.  Since a chunk runs as models of at most
+    :data:`MODEL_WORLDS` worlds, a larger chunk needs less per world (the baseline: 1,070
+    bytes at 20,000, 218 at 100,000), so chunks sized by it stay well within the budget.
     Checked by tests/test_hardening_resources.py.
     """
     days = scenario.days_before_visit + scenario.visit_days + 1  # rows of the stance path
@@ -130,31 +124,87 @@ def plan_chunks(runs: int, chunk_size: int) -> list[tuple[int, list[int]]]:
 
 
 def simulate_chunk(scenario: Scenario, seed: int, first_block: int, sizes: list[int],
-                   with_table: bool = True, with_outcomes: bool = False) -> ChunkResult:
-    """Simulate blocks ``first_block ..`` of the run seeded by ``seed``; a pure function."""
+                   with_table: bool = True, with_outcomes: bool = False,
+                   keep_draws: bool = False) -> ChunkResult:
+    """Simulate blocks ``first_block ..`` of the run seeded by ``seed``; a pure function.
+
+    The blocks run :data:`MODEL_WORLDS` at a time, one model after another (each
+    block's draws come from its own streams, so the grouping changes no result).  With
+    ``with_table``, the chunk's per-replication table (:func:`replication_table`), with
+    every drawn parameter too when ``keep_draws``.
+    """
+    per_model = max(1, MODEL_WORLDS // BLOCK)
+    parts = [_simulate_model(scenario, seed, first_block + i, sizes[i:i + per_model],
+                             with_table and keep_draws)
+             for i in range(0, len(sizes), per_model)]
+    outcome = _joined([part.outcome for part in parts])
+    noncompliance = _joined([part.noncompliance for part in parts])
+    counts = np.bincount(outcome, minlength=len(OUTCOMES)).astype(np.int64)
+    table = None
+    if with_table:
+        draws: dict[str, np.ndarray | float] = {
+            path: _joined([part.draws[path] for part in parts]) for path in parts[0].draws}
+        table = replication_table(first_block, outcome, noncompliance, draws)
+    posterior = scenario.posterior
+    return ChunkResult(first_block, counts, int(noncompliance.sum()),
+                       np.concatenate([part.stance for part in parts], axis=1), table,
+                       np.concatenate([part.drivers for part in parts], axis=0),
+                       outcome if with_outcomes else None,
+                       None if posterior is None else
+                       draw_counts(first_block * BLOCK, outcome, len(posterior.samples)))
+
+
+@dataclass
+class _ModelPart:
+    """What one model of a chunk leaves: each world's outcome and the Court's finding, the
+    intent paths kept for fan charts, per-block driver sums, and (if asked) the draws."""
+
+    outcome: np.ndarray
+    noncompliance: np.ndarray
+    stance: np.ndarray
+    drivers: np.ndarray
+    draws: dict[str, np.ndarray]
+
+
+def _simulate_model(scenario: Scenario, seed: int, first_block: int, sizes: list[int],
+                    keep_draws: bool) -> _ModelPart:
     streams = Streams.for_range(seed, first_block, sizes)
     model = WarrantVisitModel(scenario, streams)
     drivers = driver_block_sums(model)  # at the forecast date, before the first step
     model.run_to_end()
-    counts = np.bincount(model.outcome, minlength=len(OUTCOMES)).astype(np.int64)
+    keep = max(0, min(streams.n, STANCE_SAMPLE - first_block * BLOCK))
+    draws = ({path: np.asarray(model.values[path], dtype=DRAW_DTYPE)
+              for path in scenario.uncertain()} if keep_draws else {})
+    part = _ModelPart(model.outcome, model.noncompliance, model.stance_path[:, :keep].copy(),
+                      drivers, draws)
+    release(model)  # the arrays kept above are not the model's to free
+    return part
+
+
+def _joined(arrays: list[np.ndarray]) -> np.ndarray:
+    return arrays[0] if len(arrays) == 1 else np.concatenate(arrays)
+
+
+def replication_table(first_block: int, outcome: np.ndarray, noncompliance: np.ndarray,
+                      draws: dict[str, np.ndarray | float]) -> pa.Table:
+    """A chunk's per-replication table: ``replication`` (its number in the run),
+    ``outcome`` (dictionary-encoded), ``icc_noncompliance_finding``, then each drawn
+    parameter of ``draws`` as float32.
+
+    A run keeps only the outcomes by default (the lean folder): the draws are a
+    function of the seed and the block, which :meth:`~sim.results.RunResult.replications`
+    regenerates bit for bit; ``keep_draws`` stores them too.
+    """
     start = first_block * BLOCK
-    keep = max(0, min(streams.n, STANCE_SAMPLE - start))
-    table = None
-    if with_table:
-        columns = {
-            "replication": pa.array(np.arange(start, start + streams.n, dtype=np.int64)),
-            "outcome": pa.DictionaryArray.from_arrays(
-                pa.array(model.outcome.astype(np.int8)), pa.array(list(OUTCOMES))),
-            "icc_noncompliance_finding": pa.array(model.noncompliance),
-        }
-        for path in scenario.uncertain():
-            columns[path] = pa.array(np.asarray(model.values[path], dtype=np.float32))
-        table = pa.table(columns)
-    result = ChunkResult(first_block, counts, int(model.noncompliance.sum()),
-                         model.stance_path[:, :keep].copy(), table, drivers,
-                         model.outcome.copy() if with_outcomes else None)
-    release(model)
-    return result
+    columns = {
+        "replication": pa.array(np.arange(start, start + len(outcome), dtype=np.int64)),
+        "outcome": pa.DictionaryArray.from_arrays(pa.array(outcome.astype(np.int8)),
+                                                  pa.array(list(OUTCOMES))),
+        "icc_noncompliance_finding": pa.array(noncompliance),
+    }
+    for path, values in draws.items():
+        columns[path] = pa.array(np.asarray(values, dtype=DRAW_DTYPE))
+    return pa.table(columns)
 
 
 def release(model: WarrantVisitModel) -> None:
@@ -207,7 +257,7 @@ def run(scenario: Scenario, runs: int | None = None, seed: int | None = None, *,
         precision: float | None = None, chunk_size: int = DEFAULT_CHUNK,
         out: str | Path | None = None, resume: str | Path | None = None,
         executor: str = "serial", workers: int | None = None, scheduler: str | None = None,
-        progress: bool | None = None) -> RunResult:
+        progress: bool | None = None, keep_draws: bool = False) -> RunResult:
     """Run replications of ``scenario`` and return their outcome distribution.
 
     Parameters
@@ -231,10 +281,16 @@ def run(scenario: Scenario, runs: int | None = None, seed: int | None = None, *,
     out : path, optional
         A new folder to write the results to (summary, provenance, per-replication
         Parquet table, charts), chunk by chunk.  Nothing is written when omitted.
+    keep_draws : bool
+        Store every world's drawn parameters in the Parquet table too.  By default it
+        holds the outcomes only, and :meth:`RunResult.replications` regenerates the
+        draws from the seed, bit for bit (a resumed run keeps the setting it began with).
     resume : path, optional
         A folder of an interrupted run: its finished chunks are kept, the rest run.
-    executor : {"serial", "processes", "dask"}
-        Where chunks run; ``workers`` processes, ``scheduler`` a Dask address.
+    executor : {"serial", "threads", "processes", "dask"}
+        Where chunks run (see :mod:`sim.executors`): this thread, ``workers`` threads of
+        this process (the fastest on one machine: nothing to start), processes, or Dask
+        (``scheduler`` its address).
     progress : bool, optional
         Show a progress bar; by default it appears only on runs longer than 2 s.
     """
@@ -253,44 +309,66 @@ def run(scenario: Scenario, runs: int | None = None, seed: int | None = None, *,
     noncompliance = 0
     stance_parts = []
     driver_parts: list[np.ndarray] = []
-    try:
-        if resume is not None:
-            folder, seed, runs, chunk_size, precision = RunFolder.reopen(
-                Path(resume), scenario, seed)
-        else:
-            seed = new_seed() if seed is None else int(seed)
-            if out is not None:
-                folder = RunFolder.create(Path(out))
-                folder.start(scenario, runs, seed, chunk_size, precision)
-        plan = plan_chunks(runs, chunk_size)
-        bar = tqdm(total=runs, unit="runs", unit_scale=True, delay=2.0,
-                   disable=progress is False, leave=False, desc=scenario.id)
-        with bar:
-            for chunk in _in_block_order(pool, plan, scenario, seed, folder):
-                if folder and chunk.table is not None:  # new, not read back from disk
-                    folder.write_chunk(chunk)
-                counts += chunk.counts
-                noncompliance += chunk.noncompliance
-                driver_parts.append(chunk.drivers)
-                if chunk.stance.shape[1]:
-                    stance_parts.append(chunk.stance)
-                bar.update(int(chunk.counts.sum()))
-                if precision is not None and precise_enough(counts, precision):
-                    break
-        result = RunResult(scenario.id, scenario.title, seed, counts, noncompliance,
-                           np.concatenate(stance_parts, axis=1), scenario.days_before_visit,
-                           driver_means(driver_parts, int(counts.sum())))
-        if folder:
-            folder.finish(result, scenario)
-        return result
-    except BaseException:
-        if folder:
-            folder.abandon()
-        raise
-    finally:
-        pool.close()
-        if folder:
-            folder.release()
+    posterior = scenario.posterior
+    per_draw = None if posterior is None else np.zeros((len(posterior.samples), len(OUTCOMES)),
+                                                       dtype=np.int64)
+    with pool:
+        try:
+            if resume is not None:
+                folder, seed, runs, chunk_size, precision = RunFolder.reopen(
+                    Path(resume), scenario, seed, check_run_arguments)
+                keep_draws = folder.keep_draws
+            else:
+                seed = new_seed() if seed is None else int(seed)
+                if out is not None:
+                    folder = RunFolder.create(Path(out))
+                    folder.start(scenario, runs, seed, chunk_size, precision, keep_draws)
+            chunks = in_order(pool, simulate_chunk,
+                              _chunk_calls(plan_chunks(runs, chunk_size), scenario, seed, folder,
+                                           keep_draws),
+                              progress=progress, amount=lambda c: int(c.counts.sum()),
+                              total=runs, unit="runs", unit_scale=True, desc=scenario.id)
+            # chunks are accepted in block order, so the result (and where a precision target
+            # stops the run) never depends on the executor; each is written as accepted, so
+            # nothing beyond the stop is kept; stopping early cancels the chunks not started
+            with closing(chunks):
+                for chunk in chunks:
+                    if folder and chunk.table is not None:  # new, not read back from disk
+                        folder.write_chunk(chunk)
+                    counts += chunk.counts
+                    noncompliance += chunk.noncompliance
+                    driver_parts.append(chunk.drivers)
+                    if per_draw is not None and chunk.draw_counts is not None:
+                        per_draw += chunk.draw_counts
+                    if chunk.stance.shape[1]:
+                        stance_parts.append(chunk.stance)
+                    if precision is not None and precise_enough(counts, precision):
+                        break
+            result = RunResult(scenario.id, scenario.title, seed, counts, noncompliance,
+                               np.concatenate(stance_parts, axis=1), scenario.days_before_visit,
+                               driver_means(driver_parts, int(counts.sum())),
+                               scenario=scenario, draw_counts=per_draw)
+            if folder:
+                save_charts(result, folder.path)
+                folder.finish(result, scenario)  # summary.json last: the run is complete
+            return result
+        except BaseException:
+            if folder:
+                folder.abandon()
+            raise
+        finally:
+            if folder:
+                folder.release()
+
+
+def save_charts(result: RunResult, folder: Path) -> None:
+    """Draw a run's charts into its folder: outcome bars, the intent fan, the drivers."""
+    from .plots import drivers_chart, outcome_bars, stance_fan
+
+    with resumable():
+        for name, draw in (("outcomes.png", outcome_bars), ("stance.png", stance_fan),
+                           ("drivers.png", drivers_chart)):
+            save_chart(draw(result), folder / name)
 
 
 def driver_means(parts: list[np.ndarray], runs: int) -> dict[str, float]:
@@ -299,31 +377,12 @@ def driver_means(parts: list[np.ndarray], runs: int) -> dict[str, float]:
     return {k: float(v) / runs for k, v in zip(DRIVER_KEYS, totals, strict=True)}
 
 
-def _in_block_order(pool, plan, scenario, seed, folder):
-    """Yield chunk results in block order, running ahead on the executor's workers.
-
-    Chunks already on disk (a resumed run) are read back, not recomputed (their
-    ``table`` is None).  Accepting in order makes the result, including where a
-    precision target stops the run, independent of the executor; the caller
-    writes each chunk as it accepts it, so nothing beyond the stop is kept.
-    """
-    window = 2 * pool.workers
-    pending: dict = {}  # future -> index in plan
-    ready: dict[int, ChunkResult] = {}
-    submitted = accepted = 0
-    while accepted < len(plan):
-        while submitted < len(plan) and submitted < accepted + window:
-            first_block, sizes = plan[submitted]
-            stored = folder.read_chunk(first_block, sizes) if folder else None
-            if stored is not None:
-                ready[submitted] = stored
-            else:
-                future = pool.submit(simulate_chunk, scenario, seed, first_block, sizes,
-                                     folder is not None)
-                pending[future] = submitted
-            submitted += 1
-        while accepted not in ready:
-            for future in pool.wait_any(list(pending)):
-                ready[pending.pop(future)] = future.result()
-        yield ready.pop(accepted)
-        accepted += 1
+def _chunk_calls(plan, scenario: Scenario, seed: int, folder: RunFolder | None,
+                 keep_draws: bool):
+    """Arguments of :func:`simulate_chunk` for each chunk of ``plan``, in block order; a
+    chunk already on disk (a resumed run) is read back instead, not recomputed (its
+    ``table`` is None).  Read lazily, as :func:`~sim.executors.in_order` moves on."""
+    for first_block, sizes in plan:
+        stored = folder.read_chunk(first_block, sizes) if folder else None
+        yield (completed(stored) if stored is not None
+               else (scenario, seed, first_block, sizes, folder is not None, False, keep_draws))

@@ -13,7 +13,9 @@ Layout of a run's ``DIR``::
 
     run.lock             the claim: held while a process writes, records the command
     run.json             what is being run (scenario hash, seed, runs, chunking), written first
-    replications/        per-replication outcomes and drawn parameters, one Parquet file per chunk
+    replications/        per-replication outcomes, one Parquet file per chunk (with every drawn
+                         parameter too if run with --keep-draws; RunResult.replications()
+                         regenerates them otherwise)
     chunks/              per chunk: its counts, intent sample and driver sums, with checksums of
                          them and of the Parquet part; a chunk is done when its record is there
                          and checks out (what --resume reads; anything else is recomputed)
@@ -39,6 +41,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
 
@@ -49,7 +52,7 @@ import pyarrow.parquet as pq
 from .agents import DRIVER_KEYS
 from .errors import OutputError, SimError, UsageError
 from .outcomes import OUTCOMES
-from .results import RunResult, write_json
+from .results import REPLICATIONS, STANCE_SAMPLE, ChunkResult, RunResult
 from .scenario import Scenario
 from .streams import BLOCK
 
@@ -338,6 +341,12 @@ def write_new_file(path: str | Path, data: bytes, replace: bool = False,
     return path
 
 
+def write_json(path: Path, data: dict) -> None:
+    """Write JSON atomically: a temporary file in the same folder, then a rename."""
+    text = json.dumps(data, indent=2, default=str) + "\n"
+    atomic_write(path, lambda fh: fh.write(text.encode()))
+
+
 def save_chart(ax, path: Path, dpi: int = 120) -> None:
     """Save the figure of ``ax`` (an axes, or several of one figure) to ``path`` (PNG,
     atomically) and free it."""
@@ -362,7 +371,8 @@ def write_csv(frame, path: Path) -> None:
 def scenario_record(scenario: Scenario) -> dict:
     """What identifies a scenario in provenance: id, files and content hash."""
     return {"scenario": scenario.id, "scenario_file": scenario.file,
-            "base_scenario": scenario.base, "scenario_sha256": scenario.content_hash}
+            "base_scenario": scenario.base, "scenario_sha256": scenario.content_hash,
+            "weights": dict(scenario.weights_info)}
 
 
 def environment_record() -> dict:
@@ -602,18 +612,19 @@ class RunFolder:
 
     _claim: OutputFolder | None = None  # the lock, while held
     precision: float | None = None
+    keep_draws = False  # whether the Parquet parts hold the drawn parameters too
     created = False  # made by this run (not reopened to resume)
 
     def __init__(self, path: Path):
         self.path = path
-        self.parts = path / "replications"
+        self.parts = path / REPLICATIONS
         self.chunks = path / "chunks"  # per-chunk records: what is done, for resuming
 
     @classmethod
     def create(cls, path: Path) -> RunFolder:
         claim = OutputFolder.claim(path, "run", "summary.json")
         try:
-            (path / "replications").mkdir()
+            (path / REPLICATIONS).mkdir()
             (path / "chunks").mkdir()
         except OSError as exc:
             claim.fail()
@@ -640,22 +651,23 @@ class RunFolder:
         self._claim = None
 
     def start(self, scenario: Scenario, runs: int, seed: int, chunk_size: int,
-              precision: float | None = None) -> None:
+              precision: float | None = None, keep_draws: bool = False) -> None:
         self.precision = precision
-        with _resumable():
+        self.keep_draws = keep_draws
+        with resumable():
             write_json(self.path / "run.json", {
                 "scenario": scenario.id, "scenario_file": scenario.file,
                 "scenario_sha256": scenario.content_hash, "runs": runs, "seed": seed,
-                "chunk_size": chunk_size, "precision": precision,
+                "chunk_size": chunk_size, "precision": precision, "keep_draws": keep_draws,
             })
 
     @classmethod
-    def reopen(cls, path: Path, scenario: Scenario, seed: int | None):
+    def reopen(cls, path: Path, scenario: Scenario, seed: int | None,
+               check: Callable[[int, int, int, float | None], None]):
         """Reopen an interrupted run's folder; returns it with the run's own settings
-        (folder, seed, runs, chunk_size, precision).  Temporary files that a killed
-        process left are removed."""
-        from .engine import check_run_arguments
-
+        (folder, seed, runs, chunk_size, precision), which ``check(runs, seed,
+        chunk_size, precision)`` must accept (by raising no :class:`UsageError`; the
+        engine's own check).  Temporary files that a killed process left are removed."""
         try:
             plan = json.loads((path / "run.json").read_text())
             settings = tuple(_whole(plan[key]) for key in ("seed", "runs", "chunk_size"))
@@ -663,13 +675,16 @@ class RunFolder:
             if precision is not None and (isinstance(precision, bool)
                                           or not isinstance(precision, int | float)):
                 raise TypeError("precision")
+            keep_draws = plan.get("keep_draws", True)  # runs begun before lean folders kept them
+            if not isinstance(keep_draws, bool):
+                raise TypeError("keep_draws")
             digest = plan.get("scenario_sha256")
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             raise UsageError(f"{path} is not a run folder that can be resumed "
                              f"(no readable run.json with seed, runs and chunk_size)",
                              hint="give the folder of an interrupted 'sim run'") from None
         try:
-            check_run_arguments(settings[1], settings[0], settings[2], precision)
+            check(settings[1], settings[0], settings[2], precision)
         except UsageError as exc:
             raise UsageError(f"{path} is not a run folder that can be resumed: its run.json "
                              f"is damaged ({exc})",
@@ -687,6 +702,7 @@ class RunFolder:
         folder = cls(path)
         folder.lock()
         folder.precision = None if precision is None else float(precision)
+        folder.keep_draws = keep_draws
         try:
             folder.parts.mkdir(exist_ok=True)
             folder.chunks.mkdir(exist_ok=True)
@@ -711,11 +727,12 @@ class RunFolder:
         return (self.parts / f"{stem}.parquet", self.chunks / f"{stem}.stance.npy",
                 self.chunks / f"{stem}.json")
 
-    def write_chunk(self, chunk) -> None:
+    def write_chunk(self, chunk: ChunkResult) -> None:
         """Table, stance sample, then the small record that marks the chunk as done; the
         record carries checksums of its numbers and of the two files."""
+        assert chunk.table is not None, "only a newly simulated chunk (with its table)"
         table, stance, record = self._names(chunk.first_block)
-        with _resumable():
+        with resumable():
             atomic_write_table(chunk.table, table)
             atomic_write(stance, lambda fh: np.save(fh, chunk.stance, allow_pickle=False))
             try:
@@ -727,6 +744,8 @@ class RunFolder:
                     "counts": [int(c) for c in chunk.counts],
                     "noncompliance": int(chunk.noncompliance),
                     "drivers": [[float(x) for x in row] for row in chunk.drivers], **hashes}
+            if chunk.draw_counts is not None:  # a posterior's draws: for credible intervals
+                info["draw_counts"] = chunk.draw_counts.tolist()
             info["checksum"] = record_checksum(info)
             write_json(record, info)
 
@@ -735,8 +754,6 @@ class RunFolder:
         is recomputed): the record must be whole, its numbers must match its checksum and
         make sense (this chunk, its rows, counts >= 0 that add up), and its Parquet part
         and stance sample must match theirs (a part copied from another chunk does not)."""
-        from .engine import STANCE_SAMPLE, ChunkResult
-
         table, stance, record = self._names(first_block)
         if not os.path.lexists(record):
             return None  # never finished: simply computed
@@ -763,17 +780,16 @@ class RunFolder:
             print(f"note: chunk {record.stem} of {self.path} is not used: {problem}; "
                   "recomputing it", file=sys.stderr)
             return None
+        draws = info.get("draw_counts")
         return ChunkResult(first_block, np.asarray(info["counts"], dtype=np.int64),
                            int(info["noncompliance"]), sample, None,
-                           np.asarray(info["drivers"], dtype=float))
+                           np.asarray(info["drivers"], dtype=float), None,
+                           None if draws is None else np.asarray(draws, dtype=np.int64))
 
     def finish(self, result: RunResult, scenario: Scenario) -> None:
-        from .plots import drivers_chart, outcome_bars, stance_fan
-
-        with _resumable():
-            for name, draw in (("outcomes.png", outcome_bars), ("stance.png", stance_fan),
-                               ("drivers.png", drivers_chart)):
-                save_chart(draw(result), self.path / name)
+        """Write provenance.json, then summary.json, which marks the run complete (the
+        caller has drawn its charts into the folder before)."""
+        with resumable():
             result.folder = self.path
             result.provenance = {**scenario_record(scenario), "seed": result.seed,
                                  "runs": result.runs, **environment_record()}
@@ -787,7 +803,7 @@ class RunFolder:
             write_json(self.path / "summary.json", summary)  # last: marks the run complete
 
 
-class _resumable:
+class resumable:
     """Turn a failed write of a run's files into an error whose hint is --resume."""
 
     def __enter__(self):
@@ -833,7 +849,7 @@ def _record_problem(info, first_block: int, sizes: list[int]) -> str | None:
         return "its record is not a chunk record"
     if "checksum" not in info:
         return "its record has no checksum (written by an older version, or edited)"
-    if set(info) != _RECORD_KEYS:
+    if set(info) - {"draw_counts"} != _RECORD_KEYS:
         return "its record has missing or unexpected fields"
     if info["checksum"] != record_checksum(info):
         return "its record does not match its checksum (edited?)"
@@ -859,6 +875,12 @@ def _record_problem(info, first_block: int, sizes: list[int]) -> str | None:
         return "its driver sums are misshapen"
     if not all(isinstance(info[k], str) for k in ("part_sha256", "stance_sha256")):
         return "its file checksums are misshapen"
+    draws = info.get("draw_counts", [counts])
+    if (not isinstance(draws, list) or not draws
+            or not all(isinstance(row, list) and len(row) == len(OUTCOMES)
+                       and all(whole(c) and c >= 0 for c in row) for row in draws)
+            or sum(map(sum, draws)) != rows):
+        return "its posterior draw counts are misshapen"
     return None
 
 

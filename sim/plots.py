@@ -21,24 +21,40 @@ def _axes(ax, size=(7, 4)):
 
 
 def outcome_bars(result, ax=None):
-    """Bars of each outcome's probability with 95% interval whiskers."""
+    """Bars of each outcome's probability with 95% Monte Carlo whiskers and, when the
+    weights carry posterior draws, the 80% and 95% credible ranges beside each bar."""
     ax = _axes(ax)
     probs = result.probabilities
     ci = result.intervals
+    credible = getattr(result, "credible", None)
     x = np.arange(len(OUTCOMES))
     heights = [probs[o] for o in OUTCOMES]
     errors = np.array([[probs[o] - ci[o][0] for o in OUTCOMES],
                        [ci[o][1] - probs[o] for o in OUTCOMES]])
-    bars = ax.bar(x, heights, color=[COLOURS[o] for o in OUTCOMES], width=0.65,
+    bars = ax.bar(x, heights, color=[COLOURS[o] for o in OUTCOMES], width=0.55,
                   yerr=errors, capsize=6, ecolor="#333333")
+    tops = list(heights)
+    if credible:
+        side = x + 0.38
+        for level, width, label in (("credible95", 1.5, "95% credible (weights' posterior)"),
+                                    ("credible80", 5.0, "80% credible")):
+            low = [credible[level][o][0] for o in OUTCOMES]
+            high = [credible[level][o][1] for o in OUTCOMES]
+            ax.vlines(side, low, high, color="#555555", linewidth=width, label=label)
+            tops = [max(t, h) for t, h in zip(tops, high, strict=True)]
+        ax.plot(side, heights, linestyle="none", marker="_", markersize=9, color="black")
+        ax.legend(frameon=False, fontsize=8, loc="upper left")
     for bar, p in zip(bars, heights, strict=True):
-        ax.annotate(f"{p:.1%}", (bar.get_x() + bar.get_width() / 2, bar.get_height()),
+        ax.annotate(f"{p:.1%}", (bar.get_x() + bar.get_width() / 2, p),
                     xytext=(0, 8), textcoords="offset points", ha="center", fontsize=9)
     ax.set_xticks(x, [LABELS[o] for o in OUTCOMES])
-    ax.set_ylim(0, min(1.0, max(heights) * 1.2 + 0.05))
+    ax.set_ylim(0, min(1.0, max(tops) * 1.2 + 0.05) if not credible
+                else min(1.0, max(tops) * 1.15 + 0.12))
     ax.set_ylabel("Probability")
     ax.yaxis.set_major_formatter(_percent())
-    ax.set_title(f"{result.title}\n{result.runs:,} runs, 95% intervals (seed {result.seed})",
+    what = ("black whiskers: Monte Carlo 95%; grey: credible ranges" if credible
+            else "95% intervals")
+    ax.set_title(f"{result.title}\n{result.runs:,} runs, {what} (seed {result.seed})",
                  fontsize=10)
     ax.spines[["top", "right"]].set_visible(False)
     return ax
@@ -56,16 +72,19 @@ def stance_fan(result, ax=None):
                     linewidth=0)
     ax.plot(days, q["q50"], color=colour, linewidth=2, label="median")
     ax.axvline(0, color="#555555", linestyle="--", linewidth=1)
-    ax.annotate("arrival", (0, 1), xycoords=("data", "axes fraction"), xytext=(4, -12),
-                textcoords="offset points", fontsize=9, color="#555555")
+    # the label runs down along the arrival line and the legend stands right of the axes, so
+    # that neither reaches the bands or the title above them
+    ax.annotate("arrival", (0, 1), xycoords=("data", "axes fraction"), xytext=(3, -3),
+                textcoords="offset points", fontsize=9, color="#555555", rotation=90,
+                ha="left", va="top")
     ax.set_xlabel("Days from the start of the arrival day")
     ax.set_ylabel("Host's intent to execute\nthe warrant")
     ax.yaxis.set_major_formatter(_percent(decimals=1 if q["q95"].max() < 0.1 else 0))
-    ax.set_ylim(0, max(float(q["q95"].max()) * 1.15, 0.01))
+    ax.set_ylim(0, max(float(q["q95"].max()) * 1.2, 0.01))
     ax.set_xticks(days)
     ax.set_title(f"{result.title}: the host's intent\n"
                  f"{result.stance_sample.shape[1]:,} of {result.runs:,} runs", fontsize=10)
-    ax.legend(frameon=False, loc="upper left", bbox_to_anchor=(0.0, 0.92))
+    ax.legend(frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=9)
     ax.spines[["top", "right"]].set_visible(False)
     return ax
 
@@ -257,12 +276,21 @@ def reliability_diagram(backtest, ax=None, bins=(0.0, 0.1, 0.3, 0.5, 0.7, 0.9, 1
     ax.set_ylabel("Observed frequency")
     ax.xaxis.set_major_formatter(_percent())
     ax.yaxis.set_major_formatter(_percent())
-    kind = "leave-one-out" if backtest.get("settings", {}).get("leave_one_out") else "in-sample"
-    ax.set_title(f"Reliability of {len(cases)} case forecasts ({kind})", fontsize=10)
+    ax.set_title(f"Reliability of {len(cases)} case forecasts ({_backtest_kind(backtest)})",
+                 fontsize=10)
     ax.legend(frameon=False, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.13),
               ncols=2)
     ax.spines[["top", "right"]].set_visible(False)
     return ax
+
+
+def _backtest_kind(backtest: dict) -> str:
+    """How a backtest's forecasts were made, for titles (documents before the modes
+    existed say only whether they were leave-one-out)."""
+    mode = backtest.get("mode") or ("loo" if backtest.get("settings", {}).get("leave_one_out")
+                                    else "in_sample")
+    return {"as_of": "as of each forecast date", "loo": "leave-one-out",
+            "in_sample": "in-sample"}[mode]
 
 
 def case_forecasts(backtest, ax=None):
@@ -286,8 +314,8 @@ def case_forecasts(backtest, ax=None):
     ax.set_xlim(0, 1)
     ax.xaxis.set_major_formatter(_percent())
     ax.set_xlabel("Forecast probability (diamond: what happened; label: its probability)")
-    kind = "leave-one-out" if backtest.get("settings", {}).get("leave_one_out") else "in-sample"
-    ax.set_title(f"Forecast of each case against its outcome ({kind})", fontsize=10)
+    ax.set_title(f"Forecast of each case against its outcome ({_backtest_kind(backtest)})",
+                 fontsize=10)
     ax.legend(frameon=False, fontsize=8, ncols=4, loc="lower center",
               bbox_to_anchor=(0.5, 1.03))
     ax.spines[["top", "right"]].set_visible(False)

@@ -1,28 +1,97 @@
-"""Results of a Monte Carlo run: probabilities, intervals, tables and summary files."""
+"""Results of a Monte Carlo run: what a chunk contributes, and the run's probabilities,
+intervals, tables and summary.
+
+This module is below the engine and the output folders (see the import-linter contract
+in pyproject.toml): it writes no files and runs no model; it reads a run's
+per-replication table and regenerates its draws (:meth:`RunResult.replications`).
+"""
 
 from __future__ import annotations
 
-import json
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
+from .errors import UsageError
 from .outcomes import OUTCOMES
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from .scenario import Scenario
 
 #: Quantiles drawn in the stance fan chart.
 FAN_QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
+#: Replications whose stance trajectory is kept for fan charts.
+STANCE_SAMPLE = 20_000
+#: The folder of a run's per-replication Parquet parts, and how the draws are stored there.
+REPLICATIONS = "replications"
+DRAW_DTYPE = np.float32
+#: The columns every part holds, before the drawn parameters.
+OUTCOME_COLUMNS = ("replication", "outcome", "icc_noncompliance_finding")
+
+
+@dataclass
+class ChunkResult:
+    """What one chunk of a run contributes: counts, the stance sample rows it holds, its
+    table.
+
+    Attributes
+    ----------
+    first_block : int
+        Index of the chunk's first block of :data:`sim.streams.BLOCK` worlds.
+    counts : numpy.ndarray
+        Worlds ending in each outcome (order of :data:`sim.outcomes.OUTCOMES`).
+    noncompliance : int
+        Worlds in which the Court found the host in non-compliance.
+    stance : numpy.ndarray
+        ``(days + 1, k)``: the host's intent in its worlds with index < :data:`STANCE_SAMPLE`.
+    table : pyarrow.Table or None
+        Its per-replication table, when asked for (None when read back from disk).
+    drivers : numpy.ndarray
+        ``(blocks, len(DRIVER_KEYS))``: per-block sums of the drivers.
+    outcomes : numpy.ndarray, optional
+        Each world's outcome code, when asked for.
+    draw_counts : numpy.ndarray, optional
+        ``(draws, outcomes)``: outcome counts of the worlds of each posterior draw of the
+        weights, when the weights file has them (:mod:`sim.credible`).
+
+    Summed over chunks in block order (:func:`sim.engine.run`), so a new field is added
+    here, filled in :func:`sim.engine.simulate_chunk`, and (to survive a resume) recorded
+    by :meth:`sim.output.RunFolder.write_chunk`.
+    """
+
+    first_block: int
+    counts: np.ndarray
+    noncompliance: int
+    stance: np.ndarray
+    table: pa.Table | None
+    drivers: np.ndarray
+    outcomes: np.ndarray | None = None
+    draw_counts: np.ndarray | None = None
 
 
 def wilson_interval(successes: int, trials: int, level: float = 0.95) -> tuple[float, float]:
-    """Wilson score interval for a binomial proportion (via scipy)."""
-    from scipy import stats  # here: importing scipy.stats takes a while
+    """Wilson score interval for a binomial proportion.
 
-    if trials == 0:
+    The formula of ``scipy.stats.binomtest(k, n).proportion_ci(level, "wilson")``
+    (Newcombe 1998), to the last bit, without importing ``scipy.stats`` (about 0.4 s).
+    """
+    from scipy.special import ndtri
+
+    k, n = int(successes), int(trials)
+    if n == 0:
         return 0.0, 1.0
-    ci = stats.binomtest(int(successes), int(trials)).proportion_ci(level, method="wilson")
-    return float(ci.low), float(ci.high)
+    p = k / n
+    z = ndtri(0.5 + 0.5 * level)
+    denom = 2 * (n + z**2)
+    center = (2 * n * p + z**2) / denom
+    delta = z / denom * np.sqrt(4 * n * p * (1 - p) + z**2)
+    return (0.0 if k == 0 else float(center - delta)), (1.0 if k == n else float(center + delta))
 
 
 @dataclass
@@ -43,6 +112,9 @@ class RunResult:
         Each driver's mean over all worlds at the forecast date (``host.<drive>``: change
         in the host's intent due to that drive; ``visitor.<drive>``: change in the share
         of worlds in which the visitor stays away), as from ``sim.model.measure_drivers``.
+    draw_counts : numpy.ndarray, optional
+        Outcome counts of the worlds of each posterior draw of the weights ``(draws, 4)``,
+        when the weights file carries draws: the source of :attr:`credible`.
     """
 
     scenario_id: str
@@ -55,6 +127,8 @@ class RunResult:
     drivers: dict[str, float] = field(default_factory=dict)
     folder: Path | None = None
     provenance: dict = field(default_factory=dict, repr=False)
+    scenario: Scenario | None = field(default=None, repr=False)
+    draw_counts: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def runs(self) -> int:
@@ -81,6 +155,20 @@ class RunResult:
         return max((hi - lo) / 2 for lo, hi in self.intervals.values())
 
     @property
+    def credible(self) -> dict[str, dict[str, tuple[float, float]]] | None:
+        """Epistemic intervals: ``{"credible80": {outcome: (low, high)}, "credible95":
+        ...}``, the ranges of each outcome's probability across the posterior draws of the
+        weights (None when the weights file carries no draws); see :mod:`sim.credible`."""
+        if self.draw_counts is None:
+            return None
+        from .credible import credible_intervals
+
+        ranges = credible_intervals(self.draw_counts)
+        return {level: {o: (float(lo), float(hi))
+                        for o, (lo, hi) in zip(OUTCOMES, bounds, strict=True)}
+                for level, bounds in ranges.items()}
+
+    @property
     def noncompliance_probability(self) -> float:
         return self.noncompliance / self.runs
 
@@ -97,6 +185,9 @@ class RunResult:
             "mcse": [se[o] for o in OUTCOMES],
             "count": self.counts.astype(int),
             "runs": self.runs,
+            **{f"{level}_{end}": [ranges[o][k] for o in OUTCOMES]
+               for level, ranges in (self.credible or {}).items()
+               for k, end in enumerate(("low", "high"))},
         })
 
     def stance_quantiles(self) -> pd.DataFrame:
@@ -109,20 +200,33 @@ class RunResult:
     def summary(self) -> dict:
         ci = self.intervals
         se = self.standard_errors
+        credible = self.credible or {}
         lo, hi = wilson_interval(self.noncompliance, self.runs)
-        return {
+        doc = {
             "scenario": self.scenario_id,
             "title": self.title,
             "runs": self.runs,
             "seed": self.seed,
             "outcomes": {o: {"probability": p, "ci95": list(ci[o]), "mcse": se[o],
-                             "count": int(c)}
+                             "count": int(c),
+                             **{level: list(ranges[o]) for level, ranges in credible.items()}}
                          for (o, p), c in zip(self.probabilities.items(), self.counts,
                                               strict=True)},
             "secondary": {"icc_noncompliance_finding": {
                 "probability": self.noncompliance_probability, "ci95": [lo, hi]}},
             "drivers": self.drivers_summary(),
         }
+        if self.draw_counts is not None:
+            doc["epistemic"] = {
+                "posterior_draws": len(self.draw_counts),
+                "worlds_per_draw": self.runs / len(self.draw_counts),
+                "about": "ci95 is the Monte Carlo interval of the probability (it shrinks "
+                         "with more runs); credible80 and credible95 are the central 80% "
+                         "and 95% ranges of the probability across the posterior draws of "
+                         "the calibrated weights (what the historical cases leave unknown), "
+                         "with each draw's Monte Carlo noise removed.",
+            }
+        return doc
 
     def drivers_summary(self) -> dict:
         """The ``drivers`` block of ``summary.json``: what each pressure did, on average."""
@@ -149,11 +253,21 @@ class RunResult:
         """The outcome table as text, for terminals and notebooks."""
         ci = self.intervals
         se = self.standard_errors
+        credible = self.credible
         lines = [f"{self.title} ({self.scenario_id}): {self.runs:,} runs, seed {self.seed}",
-                 f"{'outcome':<20}{'probability':>12}{'95% interval':>22}{'MC s.e.':>10}"]
+                 f"{'outcome':<20}{'probability':>12}{'95% interval':>22}{'MC s.e.':>10}"
+                 + (f"{'80% credible':>18}{'95% credible':>18}" if credible else "")]
         for o, p in self.probabilities.items():
             lo, hi = ci[o]
-            lines.append(f"{o:<20}{p:>12.4f}{f'[{lo:.4f}, {hi:.4f}]':>22}{se[o]:>10.4f}")
+            line = f"{o:<20}{p:>12.4f}{f'[{lo:.4f}, {hi:.4f}]':>22}{se[o]:>10.4f}"
+            if credible:
+                for level in ("credible80", "credible95"):
+                    a, b = credible[level][o]
+                    line += f"{f'[{a:.3f}, {b:.3f}]':>18}"
+            lines.append(line)
+        if credible:
+            lines.append("(95% interval: Monte Carlo error, shrinks with more runs; credible: "
+                         "range across the weights' posterior draws)")
         nc = self.noncompliance_probability
         lines.append(f"secondary: ICC non-compliance finding {nc:.4f}")
         top = sorted(((v, k.removeprefix("host.")) for k, v in self.drivers.items()
@@ -176,13 +290,57 @@ class RunResult:
 
         return drivers_chart(self, ax=ax)
 
+    def replications(self, columns: Sequence[str] | None = None) -> pd.DataFrame:
+        """One row per replication: ``replication``, ``outcome``,
+        ``icc_noncompliance_finding``, and the value of each uncertain parameter drawn in
+        it (float32; all of them, in ``scenario.uncertain()`` order, or only ``columns``).
+
+        The outcomes are read from the run's folder; draws that it does not hold (a run
+        without ``keep_draws``) are regenerated from the seed, block by block, bit for
+        bit equal to what the run drew.  For a large run, :meth:`iter_replications`
+        gives the same rows a block at a time.
+        """
+        frames = list(self.iter_replications(columns))
+        return pd.concat(frames, ignore_index=True)
+
+    def iter_replications(self, columns: Sequence[str] | None = None,
+                          ) -> Iterator[pd.DataFrame]:
+        """The rows of :meth:`replications`, one block of 10,000 worlds at a time."""
+        import pyarrow.parquet as pq
+
+        from .sampling import draw_parameters
+        from .streams import BLOCK, Streams
+
+        if self.folder is None or self.scenario is None:
+            raise UsageError("this result has no per-replication table: it was not run "
+                             "into a results folder", hint="run it with out=FOLDER")
+        paths = self.scenario.uncertain()
+        wanted = list(paths if columns is None else columns)
+        unknown = sorted(set(wanted) - set(paths))
+        if unknown:
+            raise UsageError(f"not uncertain parameters of {self.scenario_id}: "
+                             f"{', '.join(unknown)}", hint="see scenario.uncertain()")
+        parts = sorted((self.folder / REPLICATIONS).glob("part-*.parquet"))
+        if not parts:
+            raise UsageError(f"{self.folder / REPLICATIONS} holds no per-replication table")
+        for part in parts:
+            stored = set(pq.read_schema(part).names)
+            table = pq.read_table(part, columns=[*OUTCOME_COLUMNS,
+                                                 *(p for p in wanted if p in stored)])
+            first = int(table.column("replication")[0].as_py()) if table.num_rows else 0
+            for start in range(0, table.num_rows, BLOCK):
+                block = table.slice(start, BLOCK)
+                if (first + start) >= self.runs:
+                    return
+                frame = block.to_pandas()
+                missing = [p for p in wanted if p not in block.column_names]
+                if missing:  # the run's own draws: same seed, same block, same stream
+                    streams = Streams.for_range(self.seed, (first + start) // BLOCK,
+                                                [block.num_rows])
+                    values = draw_parameters(self.scenario, streams)
+                    for p in missing:
+                        frame[p] = np.asarray(values[p], dtype=DRAW_DTYPE)
+                yield frame[[*OUTCOME_COLUMNS, *wanted]]
+
     def __repr__(self) -> str:
         return self.table()
-
-
-def write_json(path: Path, data: dict) -> None:
-    """Write JSON atomically: a temporary file in the same folder, then a rename."""
-    from .output import atomic_write
-
-    text = json.dumps(data, indent=2, default=str) + "\n"
-    atomic_write(path, lambda fh: fh.write(text.encode()))

@@ -36,8 +36,10 @@ def draw_parameters(scenario: Scenario, streams: Streams) -> dict[str, np.ndarra
     """Values of every parameter for the worlds of ``streams``.
 
     Uncertain parameters get an array of shape ``(n,)``; fixed ones stay
-    scalars (they broadcast).  Uncertain parameters are drawn through a
-    Gaussian copula, so declared correlations hold and each marginal is exact.
+    scalars (they broadcast).  Weights for which the weights file gives posterior draws
+    take them (:func:`posterior_weights`), jointly, instead of their summary laws.  The
+    other uncertain parameters are drawn through a Gaussian copula, so declared
+    correlations hold and each marginal is exact.
 
     Each uncertain parameter draws from its own keyed stream
     (:meth:`~sim.streams.Streams.keyed_random`, ``keyed_normal``), so its values depend
@@ -58,7 +60,9 @@ def draw_parameters(scenario: Scenario, streams: Streams) -> dict[str, np.ndarra
     values: dict[str, np.ndarray | float] = {
         p: _finite(scenario, p, par.dist.mean())
         for p, par in scenario.parameters.items() if not par.uncertain}
-    paths = scenario.uncertain()
+    if scenario.posterior is not None:  # these weights come from the posterior's draws
+        values.update(posterior_weights(scenario, streams))
+    paths = [p for p in scenario.uncertain() if p not in values]
     if not paths:
         return values
     laws = [scenario.parameters[p].dist for p in paths]
@@ -83,8 +87,6 @@ def draw_parameters(scenario: Scenario, streams: Streams) -> dict[str, np.ndarra
                             else law.ppf(_clip(base[i], U_LO, U_HI)))
     for p, part in zip(paths, parts, strict=True):
         values[p] = _finite(scenario, p, part[0] if len(part) == 1 else np.concatenate(part))
-    if scenario.posterior is not None:
-        values.update(posterior_weights(scenario, streams))
     return values
 
 
@@ -116,14 +118,16 @@ def _copula(scenario: Scenario, paths: list[str],
     busy machine, and BLAS results may depend on the length of the arrays.
     """
     index = {p: i for i, p in enumerate(paths)}
-    parent = {i: i for c in scenario.correlations for i in (index[c.a], index[c.b])}
+    # correlations with a parameter drawn otherwise (a posterior's weights) do not apply
+    pairs = [c for c in scenario.correlations if c.a in index and c.b in index]
+    parent = {i: i for c in pairs for i in (index[c.a], index[c.b])}
 
     def root(i: int) -> int:
         while parent[i] != i:
             i = parent[i]
         return i
 
-    for c in scenario.correlations:
+    for c in pairs:
         parent[root(index[c.a])] = root(index[c.b])
     groups: dict[int, list[int]] = {}
     for i in sorted(parent):

@@ -33,13 +33,60 @@ def test_results_do_not_depend_on_chunk_size(baseline, chunk_size):
 
 def test_per_replication_table_does_not_depend_on_chunk_size(baseline, tmp_path):
     sim.run(baseline, runs=25_000, seed=2, chunk_size=10_000, out=tmp_path / "a",
-            progress=False)
+            progress=False, keep_draws=True)
     sim.run(baseline, runs=25_000, seed=2, chunk_size=30_000, out=tmp_path / "b",
-            progress=False)
+            progress=False, keep_draws=True)
     a = pd.read_parquet(tmp_path / "a" / "replications")
     b = pd.read_parquet(tmp_path / "b" / "replications")
     pd.testing.assert_frame_equal(a.sort_values("replication").reset_index(drop=True),
                                   b.sort_values("replication").reset_index(drop=True))
+
+
+def _bits(frame: pd.DataFrame) -> dict[str, bytes]:
+    """Each column's bytes: equal only if bit for bit equal (NaN, -0.0 included); an
+    outcome as its name."""
+    return {c: (frame[c].astype(str).str.cat(sep=",").encode() if c == "outcome"
+                else np.ascontiguousarray(frame[c].to_numpy()).tobytes())
+            for c in frame.columns}
+
+
+def test_regenerated_draws_equal_the_stored_ones_bit_for_bit(baseline, tmp_path):
+    """A lean folder keeps the outcomes only; replications() regenerates the draws block
+    by block, from a folder chunked otherwise, equal to what --keep-draws stored."""
+    kept = sim.run(baseline, runs=25_000, seed=2, chunk_size=20_000, out=tmp_path / "kept",
+                   progress=False, keep_draws=True)
+    lean = sim.run(baseline, runs=25_000, seed=2, chunk_size=10_000, out=tmp_path / "lean",
+                   progress=False)
+    stored = pd.read_parquet(tmp_path / "kept" / "replications")
+    assert len(stored.columns) == 3 + len(baseline.uncertain())
+    assert list(pd.read_parquet(tmp_path / "lean" / "replications").columns) == [
+        "replication", "outcome", "icc_noncompliance_finding"]
+    regenerated = lean.replications()
+    assert list(regenerated.columns) == list(stored.columns)
+    assert (regenerated.dtypes == stored.dtypes).all()
+    assert _bits(regenerated) == _bits(stored)
+    assert _bits(kept.replications()) == _bits(stored)  # read back, not regenerated
+    some = baseline.uncertain()[-3:]
+    assert _bits(lean.replications(some)) == _bits(stored[["replication", "outcome",
+                                                           "icc_noncompliance_finding",
+                                                           *some]])
+    blocks = list(lean.iter_replications(some[:1]))
+    assert [len(b) for b in blocks] == [10_000, 10_000, 5_000]
+    with pytest.raises(sim.UsageError, match="not uncertain parameters"):
+        lean.replications(["no.such.key"])
+    with pytest.raises(sim.UsageError, match="not run into a results folder"):
+        sim.run(baseline, runs=100, seed=2, progress=False).replications()
+
+
+def test_a_lean_folder_is_a_fraction_of_one_that_keeps_the_draws(baseline, tmp_path):
+    for name, keep in (("kept", True), ("lean", False)):
+        sim.run(baseline, runs=50_000, seed=3, out=tmp_path / name, progress=False,
+                keep_draws=keep)
+
+    def size(name):
+        return sum(f.stat().st_size for f in (tmp_path / name / "replications").iterdir())
+
+    assert size("lean") * 10 < size("kept")
 
 
 def test_chunks_cover_every_replication_once():
@@ -88,8 +135,9 @@ def test_results_folder(baseline, tmp_path):
     assert prov["scenario_sha256"] == baseline.content_hash and prov["seed"] == 4
     assert {"numpy", "mesa", "python"} <= set(prov["packages"])
     assert "git_commit" in prov and "command_line" in prov
-    table = pd.read_parquet(out / "replications")
+    table = r.replications()
     assert len(table) == 20_000 and set(baseline.uncertain()) <= set(table.columns)
+    assert len(pd.read_parquet(out / "replications")) == 20_000
     counts = table.outcome.value_counts()
     assert all(counts.get(o, 0) == c for o, c in zip(OUTCOMES, r.counts, strict=True))
     for chart in ("outcomes.png", "stance.png"):
@@ -113,3 +161,15 @@ def test_never_writes_into_a_used_folder(baseline, tmp_path):
 def test_bad_run_arguments(baseline, kwargs):
     with pytest.raises(sim.UsageError):
         sim.run(baseline, progress=False, **kwargs)
+
+
+@pytest.mark.parametrize("k, n, level", [(0, 1, 0.95), (1, 1, 0.95), (3, 10, 0.95),
+                                         (828_310, 10**7, 0.95), (5, 7, 0.8), (0, 10, 0.99),
+                                         (123_456, 987_654, 0.5)])
+def test_wilson_intervals_are_scipys_to_the_last_bit(k, n, level):
+    from scipy import stats
+
+    from sim.results import wilson_interval
+
+    ci = stats.binomtest(k, n).proportion_ci(level, method="wilson")
+    assert wilson_interval(k, n, level) == (float(ci.low), float(ci.high))

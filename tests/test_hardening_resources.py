@@ -245,7 +245,7 @@ def test_the_sweep_command_refuses_a_huge_grid_in_one_line():
 # --------------------------------------------------------------------------- workers
 
 
-@pytest.mark.parametrize("kind", ["processes", "dask"])
+@pytest.mark.parametrize("kind", ["threads", "processes", "dask"])
 def test_workers_are_capped(kind):
     cap = executors.max_workers()
     assert cap == 4 * (os.cpu_count() or 1)

@@ -10,7 +10,7 @@ from conftest import CASES, FEW
 
 from sim import load_scenario
 from sim.analysis import calibration as cal
-from sim.analysis.posterior import credible_intervals
+from sim.credible import credible_intervals
 from sim.errors import ScenarioError
 from sim.sampling import draw_parameters
 from sim.streams import BLOCK, Streams, block_sizes
@@ -114,3 +114,59 @@ def test_sampled_posterior_is_written_loaded_and_reproducible(few_cases, tmp_pat
     prior = cal.calibrate(few_cases, before=dt.date(2000, 1, 1), **kw)
     assert prior.chain is not None and prior.chain.steps == 0
     assert prior.chain.samples.mean(axis=0) == pytest.approx(prior.free_estimate, abs=0.3)
+
+
+# --------------------------------------------------------------------------- forecasts
+
+def test_credible_intervals_hold_the_estimate_and_widen_with_the_posterior(tmp_path):
+    """With the shipped weights, each outcome's credible ranges contain its Monte Carlo
+    estimate; spreading one weight's posterior draws (energy, three times as far from
+    their median on the log scale) widens the ranges of the outcomes it moves."""
+    import sim
+
+    shipped = load_scenario(BASELINE)
+    assert shipped.posterior is not None  # the shipped calibration carries draws
+    result = sim.run(shipped, runs=40_000, seed=8, progress=False)
+    summary = result.summary()
+    for outcome in ("arrest_surrender", "hosted_no_arrest", "visit_cancelled"):
+        entry = summary["outcomes"][outcome]
+        for level in ("credible80", "credible95"):
+            assert entry[level][0] <= entry["probability"] <= entry[level][1], (outcome, level)
+        assert entry["credible95"][0] <= entry["credible80"][0]
+        assert entry["credible80"][1] <= entry["credible95"][1]
+        # epistemic spread is far wider than Monte Carlo error here
+        assert entry["credible80"][1] - entry["credible80"][0] > 4 * (
+            entry["ci95"][1] - entry["ci95"][0])
+
+    doc = yaml.safe_load(sim.scenario.default_weights_file().read_text())
+    j = doc["posterior"]["weights"].index("energy")
+    column = np.log([row[j] for row in doc["posterior"]["samples"]])
+    spread = np.exp(np.median(column) + 3 * (column - np.median(column)))
+    for row, value in zip(doc["posterior"]["samples"], spread, strict=True):
+        row[j] = float(value)
+    wide = tmp_path / "wide.yaml"
+    wide.write_text(yaml.safe_dump(doc))
+    widened = sim.run(load_scenario(BASELINE, weights=wide), runs=40_000, seed=8,
+                      progress=False).credible
+    narrow = result.credible
+    assert narrow is not None and widened is not None
+    for outcome in ("hosted_no_arrest", "visit_cancelled"):
+        before = narrow["credible80"][outcome][1] - narrow["credible80"][outcome][0]
+        after = widened["credible80"][outcome][1] - widened["credible80"][outcome][0]
+        assert after > before + 0.03, (outcome, before, after)
+
+
+def test_credible_intervals_survive_a_resume_and_any_chunking(tmp_path):
+    import sim
+
+    scenario = load_scenario(BASELINE)
+    whole = sim.run(scenario, runs=30_000, seed=4, progress=False)
+    folder = tmp_path / "run"
+    chunked = sim.run(scenario, runs=30_000, seed=4, progress=False, out=folder,
+                      chunk_size=10_000)
+    assert np.array_equal(whole.draw_counts, chunked.draw_counts)
+    (folder / "summary.json").unlink()  # as if interrupted before the end,
+    (folder / "chunks" / "part-000002.json").unlink()  # with its last chunk unfinished
+    resumed = sim.run(scenario, progress=False, resume=folder)
+    assert np.array_equal(resumed.draw_counts, whole.draw_counts)
+    assert resumed.credible == whole.credible

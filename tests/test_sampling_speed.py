@@ -10,11 +10,29 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import yaml
+from conftest import BASELINE
 from scipy import special, stats
 
 from sim.distributions import PROBE, SCORED, Distribution
 from sim.sampling import Z_HI, Z_LO, draw_parameters
 from sim.streams import BLOCK, Streams
+
+
+@pytest.fixture(scope="module")
+def by_laws(tmp_path_factory):
+    """The baseline with the shipped weights' laws and correlations but not their posterior
+    draws, so that every uncertain parameter, weights included, goes through the copula."""
+    import sim
+
+    doc = yaml.safe_load(sim.scenario.default_weights_file().read_text())
+    doc.pop("posterior")
+    path = tmp_path_factory.mktemp("weights") / "laws.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    scenario = sim.load_scenario(BASELINE, weights=path)
+    assert scenario.posterior is None and any(c.a.startswith("weights.")
+                                              for c in scenario.correlations)
+    return scenario
 
 #: u on a grid that reaches far into both tails
 GRID = np.unique(np.concatenate([
@@ -152,7 +170,7 @@ def test_draws_do_not_depend_on_which_blocks_are_drawn_together(baseline):
     assert all(np.array_equal(together[p], again[p]) for p in baseline.parameters)
 
 
-def test_a_parameter_keeps_its_draws_when_other_parameters_change(baseline):
+def test_a_parameter_keeps_its_draws_when_other_parameters_change(by_laws):
     """Common random numbers: a parameter's draws depend on the seed, the block and its
     path, and on the laws of nothing else; a law changed within its kind keeps the same
     uniforms (comonotone coupling)."""
@@ -161,17 +179,17 @@ def test_a_parameter_keeps_its_draws_when_other_parameters_change(baseline):
                "actors.icc.params.engagement": Distribution("uniform", {"low": 0.0, "high": 1.0}),
                "weights.court": Distribution("lognormal", {"median": 5.0, "sigma": 0.5}),
                "actors.mongolia.ties.russia.fuel_import_share": 0.95}
-    other = baseline.with_values(changed)
+    other = by_laws.with_values(changed)
     streams = lambda: Streams.for_range(9, 4, [BLOCK, 500])  # noqa: E731
-    a, b = draw_parameters(baseline, streams()), draw_parameters(other, streams())
-    untouched = [p for p in baseline.uncertain() if p not in changed
+    a, b = draw_parameters(by_laws, streams()), draw_parameters(other, streams())
+    untouched = [p for p in by_laws.uncertain() if p not in changed
                  and p != "actors.mongolia.ties.russia.supply_interruption_memory"]
     for p in untouched:  # the weights stay coupled as before: court's law changed, not its score
         assert np.array_equal(a[p], b[p]), p
     np.testing.assert_allclose((b[law] - 0.2) / 0.4, (a[law] - 0.1) / 0.2, rtol=1e-12)
     ratio = np.log(b["weights.court"] / 5.0) / 0.5
-    expected = np.log(a["weights.court"] / baseline.parameters["weights.court"].dist.args[
-        "median"]) / baseline.parameters["weights.court"].dist.args["sigma"]
+    expected = np.log(a["weights.court"] / by_laws.parameters["weights.court"].dist.args[
+        "median"]) / by_laws.parameters["weights.court"].dist.args["sigma"]
     np.testing.assert_allclose(ratio, expected, rtol=1e-9, atol=1e-12)
     # fuel_import_share made fixed: its correlation is dropped, so its partner is drawn
     # uncorrelated, from the same keyed stream
@@ -193,17 +211,17 @@ def _scores(law: Distribution, x: np.ndarray) -> np.ndarray:
     return special.ndtri(cdf)
 
 
-def test_draws_have_the_declared_laws_and_correlations(baseline):
+def test_draws_have_the_declared_laws_and_correlations(by_laws):
     n = 5 * BLOCK
-    values = draw_parameters(baseline, Streams.for_range(2024, 0, [BLOCK] * 5))
+    values = draw_parameters(by_laws, Streams.for_range(2024, 0, [BLOCK] * 5))
     scores = {}
-    for p in baseline.uncertain():
-        law = baseline.parameters[p].dist
+    for p in by_laws.uncertain():
+        law = by_laws.parameters[p].dist
         lo, hi = law.support()
         assert values[p].shape == (n,) and ((values[p] >= lo) & (values[p] <= hi)).all()
         scores[p] = _scores(law, values[p])
         # each marginal is its law: its normal scores are standard normal
         assert stats.kstest(scores[p], "norm").pvalue > 1e-4, p
-    for c in baseline.correlations:
+    for c in by_laws.correlations:
         r = np.corrcoef(scores[c.a], scores[c.b])[0, 1]
         assert abs(r - c.rho) < 4 * (1 - c.rho**2) / np.sqrt(n) + 1e-3, (c, r)

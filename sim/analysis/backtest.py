@@ -48,12 +48,11 @@ from .cases import (
     resolution_date,
     resolved_outcome,
 )
+from .defaults import DEFAULT_FORECAST_RUNS
 
 # The engine (Mesa, pandas, pyarrow), the executors, the output folders and tqdm are
-# imported where they are used, so that the command line's --help, which reads the
-# defaults below, answers without loading them.
+# imported where they are used.
 
-DEFAULT_FORECAST_RUNS = 20_000
 FORECAST_SEED = 7
 MODES = ("in_sample", "loo", "as_of")
 #: Bootstrap resamples of the cases for the score intervals.

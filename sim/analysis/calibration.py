@@ -46,24 +46,13 @@ from ..outcomes import OUTCOMES
 from ..scenario import Scenario, read_yaml, weights_from_document
 from ..streams import Streams, block_sizes
 from .cases import load_cases, outcome_index, resolved_before
-from .posterior import Chain, prior_draws, sample
 
 # The engine and the model (Mesa, pandas, pyarrow), scipy.optimize and tqdm are imported
 # where they are used, so that the command line's --help, which reads the defaults below,
 # answers without loading them.
+from .defaults import DEFAULT_MAX_EVALS, DEFAULT_RUNS, DEFAULT_SEED, FITTED  # noqa: E402
+from .posterior import Chain, prior_draws, sample
 
-#: The weights fitted by default: every drive and the visitor's and host's spreads.  Each
-#: is pulled towards its prior, so a weight the cases do not inform comes back with its
-#: prior's width (docs/calibration.md lists which ones the cases identify).  The rest
-#: (stance inertia, the weight of a visit's value, the courts' ruling rate) keep their
-#: prior distributions, which forecasts draw from.
-FITTED: tuple[str, ...] = ("legal", "court", "western", "lobbying", "litigation",
-                           "public_position", "energy", "economic", "partner", "regional",
-                           "neutrality", "security", "risk_tolerance", "perception_sd",
-                           "disposition_sd")
-DEFAULT_RUNS = 3000
-DEFAULT_SEED = 20240902
-DEFAULT_MAX_EVALS = 500
 #: Prior sd of a transformed weight that the prior file gives as a fixed value.
 PRIOR_SD = {"identity": 2.0, "log": 1.0, "logit": 1.5}
 #: Step of the central differences for the Fisher information (transformed units).

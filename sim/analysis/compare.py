@@ -24,7 +24,7 @@ from ..engine import (
     simulate_chunk,
 )
 from ..errors import UsageError
-from ..executors import make_executor
+from ..executors import in_order, make_executor
 from ..outcomes import OUTCOMES
 from ..results import RunResult
 from ..scenario import Scenario
@@ -108,14 +108,14 @@ class Comparison:
 def compare(base: Scenario, others: list[Scenario], runs: int = 100_000,
             seed: int | None = None, *, chunk_size: int = DEFAULT_CHUNK,
             executor: str = "serial", workers: int | None = None,
-            scheduler: str | None = None) -> Comparison:
+            scheduler: str | None = None, progress: bool | None = None) -> Comparison:
     """Run ``base`` and ``others`` on the same worlds and estimate their differences.
 
     Parameters
     ----------
     base, others : Scenario
         The reference scenario and the scenarios to compare with it.
-    runs, seed, chunk_size, executor, workers, scheduler
+    runs, seed, chunk_size, executor, workers, scheduler, progress
         As for :func:`sim.run`; the seed is shared, which makes the numbers common.
     """
     if not others:
@@ -132,12 +132,12 @@ def compare(base: Scenario, others: list[Scenario], runs: int = 100_000,
     squares = np.zeros((len(scenarios), k))
     stance: list[list[np.ndarray]] = [[] for _ in scenarios]
     drivers: list[list[np.ndarray]] = [[] for _ in scenarios]
-    pool = make_executor(executor, workers, scheduler)
-    try:
-        futures = [pool.submit(_paired_chunk, scenarios, seed, first, sizes)
-                   for first, sizes in plan_chunks(runs, chunk_size)]
-        for future in futures:  # in block order, so the stance samples line up
-            chunks, s, q = future.result()
+    calls = [(scenarios, seed, first, sizes) for first, sizes in plan_chunks(runs, chunk_size)]
+    with make_executor(executor, workers, scheduler) as pool:
+        # in block order, so the stance samples line up
+        for chunks, s, q in in_order(pool, _paired_chunk, calls, progress=progress,
+                                     amount=lambda r: int(r[0][0].counts.sum()), total=runs,
+                                     unit="runs", unit_scale=True, desc=f"compare {base.id}"):
             sums += s
             squares += q
             for i, chunk in enumerate(chunks):
@@ -146,8 +146,6 @@ def compare(base: Scenario, others: list[Scenario], runs: int = 100_000,
                 drivers[i].append(chunk.drivers)
                 if chunk.stance.shape[1]:
                     stance[i].append(chunk.stance)
-    finally:
-        pool.close()
     mean = sums / runs
     se = np.sqrt(np.maximum(squares / runs - mean**2, 0.0) / runs)
     differences = np.stack([mean, mean - Z95 * se, mean + Z95 * se], axis=-1)

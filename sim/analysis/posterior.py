@@ -16,7 +16,7 @@ A forecast gives world ``i`` the weights of posterior draw ``i mod K``
 (:func:`sim.sampling.posterior_weights`), so the worlds of each draw estimate the
 forecast *given those weights*.  Their spread across draws mixes the posterior's
 spread with the Monte Carlo noise of each draw's few worlds;
-:func:`credible_intervals` removes the noise's share of the variance (a
+:func:`sim.credible.credible_intervals` removes the noise's share of the variance (a
 method-of-moments shrinkage towards the pooled estimate) before taking the 80% and
 95% ranges.
 """
@@ -33,8 +33,6 @@ import numpy as np
 KEEP = 200
 #: Default ensemble: walkers per fitted weight (emcee needs at least two).
 WALKERS_PER_WEIGHT = 2
-#: Central ranges reported for each outcome's probability.
-LEVELS = {"credible80": 0.80, "credible95": 0.95}
 
 
 @dataclass(frozen=True)
@@ -113,60 +111,4 @@ def prior_draws(centre: np.ndarray, sd: np.ndarray, seed: int) -> Chain:
                  autocorrelation=float("nan"), evaluations=0)
 
 
-def credible_intervals(draw_counts: np.ndarray) -> dict[str, np.ndarray]:
-    """The 80% and 95% ranges of each outcome's probability across posterior draws.
-
-    Parameters
-    ----------
-    draw_counts : array ``(draws, outcomes)``
-        Outcome counts of the worlds of each posterior draw.
-
-    Returns
-    -------
-    dict
-        ``{"credible80": (outcomes, 2), "credible95": (outcomes, 2)}`` arrays of
-        ``[low, high]``.
-
-    Notes
-    -----
-    Each draw's frequency ``p_k`` estimates the forecast under that draw's weights with
-    binomial noise of variance ``p_k (1 - p_k) / (n_k - 1)`` (unbiased).  The spread of
-    the ``p_k`` minus the mean noise variance estimates the posterior's own variance;
-    each ``p_k`` is pulled towards the pooled frequency by the square root of its share,
-    so that a forecast run with few worlds per draw does not report the Monte Carlo
-    noise as uncertainty about the weights.
-    """
-    counts = np.asarray(draw_counts, dtype=float)
-    n = counts.sum(axis=1)
-    used = n >= 2
-    counts, n = counts[used], n[used]
-    pooled = counts.sum(axis=0) / n.sum()
-    p = counts / n[:, None]
-    w = n / n.sum()
-    total = np.sum(w[:, None] * (p - pooled) ** 2, axis=0)
-    noise = np.sum(w[:, None] * p * (1 - p) / (n[:, None] - 1), axis=0)
-    epistemic = np.clip(total - noise, 0.0, None)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        shrink = np.where(total > 0, np.sqrt(epistemic / total), 0.0)
-    shrunk = np.clip(pooled + (p - pooled) * shrink, 0.0, 1.0)
-    out = {}
-    for name, level in LEVELS.items():
-        tail = (1 - level) / 2
-        out[name] = np.stack([_weighted_quantile(shrunk, w, tail),
-                              _weighted_quantile(shrunk, w, 1 - tail)], axis=1)
-    return out
-
-
-def _weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> np.ndarray:
-    """Quantile ``q`` of each column of ``values`` (rows weighted by ``weights``)."""
-    out = np.empty(values.shape[1])
-    for j in range(values.shape[1]):
-        order = np.argsort(values[:, j], kind="stable")
-        cum = np.cumsum(weights[order])
-        cum = (cum - 0.5 * weights[order]) / cum[-1]
-        out[j] = np.interp(q, cum, values[order, j])
-    return out
-
-
-__all__ = ["KEEP", "LEVELS", "Chain", "credible_intervals", "prior_draws",
-           "sample"]
+__all__ = ["KEEP", "Chain", "prior_draws", "sample"]

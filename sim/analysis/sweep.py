@@ -18,7 +18,7 @@ from scipy.stats import qmc
 
 from ..engine import check_design, check_run_arguments, new_seed, run
 from ..errors import ScenarioError, UsageError
-from ..executors import make_executor
+from ..executors import in_order, make_executor
 from ..outcomes import OUTCOMES
 from ..results import wilson_interval
 from ..scenario import Scenario
@@ -159,14 +159,9 @@ def sweep(scenario: Scenario, axes: list[Axis], runs: int = 20_000, seed: int | 
             raise UsageError("; ".join(f"{p.path}: {p.expected}" for p in exc.problems),
                              hint="list the scenario's key paths with "
                                   "'python -m sim validate' and docs/MODEL.md") from None
-    from tqdm.auto import tqdm
-
-    pool = make_executor(executor, workers, scheduler)
-    try:
-        futures = [pool.submit(_point, scenario, keys, p, runs, seed) for p in points]
-        counts = np.array([f.result() for f in tqdm(futures, delay=2.0, leave=False,
-                                                    disable=progress is False,
-                                                    desc=f"sweep {scenario.id}", unit="point")])
-    finally:
-        pool.close()
+    calls = [(scenario, keys, p, runs, seed) for p in points]
+    with make_executor(executor, workers, scheduler) as pool:
+        counts = np.array(list(in_order(pool, _point, calls, progress=progress,
+                                        total=len(points), unit="point",
+                                        desc=f"sweep {scenario.id}")))
     return SweepResult(scenario.id, scenario.title, axes, points, counts, seed)

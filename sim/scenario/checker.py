@@ -10,6 +10,7 @@ with its ``source`` or ``assumption``.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 
 from .. import catalogue as cat
@@ -195,6 +196,45 @@ class Checker:
                          f"no weight '{name}' (retired: {cat.RETIRED_WEIGHTS[name]}); remove it")
         known = {k: v for k, v in node.items() if k not in cat.RETIRED_WEIGHTS}
         self.keys(known, path, cat.WEIGHT_PARAMS, required)
+
+
+#: A value left for the writer to fill in (``sim new`` writes ``TODO`` in every slot):
+#: the text ``TODO``, alone or followed by a colon, a blank or a dash and more text.
+TODO = re.compile(r"\s*TODO(?:$|[\s:\-(])")
+
+#: What each kind of slot expects in place of a TODO marker, by its last key.
+_TODO_EXPECTED = {
+    "value": "a number in place of the TODO marker (or 'dist' and its arguments instead of "
+             "'value')",
+    "source": "a citation with its date in place of the TODO marker (or an 'assumption' "
+              "with its reasoning instead of 'source')",
+    "assumption": "the reasoning behind the number in place of the TODO marker",
+    "forecast_date": "the date the forecast is made (YYYY-MM-DD) in place of the TODO marker",
+}
+_TODO_DATE = "a date YYYY-MM-DD in place of the TODO marker"
+_TODO_TEXT = "text in place of the TODO marker"
+
+
+def todo_markers(node: object, path: str = "") -> list[tuple[str, str]]:
+    """Every TODO marker in a document, as ``(key path, expected)`` in document order.
+
+    ``sim new`` writes a skeleton whose values are all ``TODO``; validation refuses each
+    marker at its key path, so that nothing unsourced runs by accident.
+    """
+    found: list[tuple[str, str]] = []
+    if isinstance(node, dict):
+        for key, child in node.items():
+            found += todo_markers(child, join(path, key))
+    elif isinstance(node, list):
+        for i, child in enumerate(node):
+            found += todo_markers(child, join(path, i))
+    elif isinstance(node, str) and TODO.match(node):
+        keys = [k for k in path.split(".") if not k.isdigit()]
+        last = keys[-1] if keys else ""
+        is_date = (len(keys) == 3 and keys[0] == "timeline" and last == "value"
+                   and keys[1] in cat.TIMELINE_DATES)
+        found.append((path, _TODO_DATE if is_date else _TODO_EXPECTED.get(last, _TODO_TEXT)))
+    return found
 
 
 def join(path: str, key: object) -> str:

@@ -8,19 +8,24 @@ a historical case, and the weights (a weights file's and the scenario's own over
 
 from __future__ import annotations
 
+import math
 import re
+from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
 from .. import catalogue as cat
-from ..errors import ABSENT, ScenarioError
+from ..errors import ABSENT, Problem, ScenarioError
 from ..outcomes import OUTCOMES
-from .checker import MAX_TEXT, MAX_TITLE, Checker, parse_date
+from .checker import MAX_TEXT, MAX_TITLE, Checker, parse_date, todo_markers
+from .inheritance import file_for, merge_chain, resolve_chain
 from .timeline import check_timeline
 from .types import (
     ActorSpec,
     Correlation,
     Parameter,
+    Posterior,
     ReadOnly,
     Resolution,
     Scenario,
@@ -59,7 +64,8 @@ def weights_from_document(doc: dict, name: str):
     with the reason it went.
     """
     check = Checker({"": name})
-    check.keys(doc, "", {"weights", "description", "calibration", "correlations"}, ("weights",))
+    check.keys(doc, "", {"weights", "description", "calibration", "correlations", "posterior"},
+               ("weights",))
     params: dict[str, Parameter] = {}
     node = check.mapping(doc.get("weights"), "weights")
     if node is not None:
@@ -71,6 +77,56 @@ def weights_from_document(doc: dict, name: str):
                     params[par.path] = par
     correlations = _correlations(doc.get("correlations"), check, params)
     return params, correlations, check.problems
+
+
+#: Most posterior draws a weights file may hold (a calibration keeps 200).
+MAX_POSTERIOR_DRAWS = 10_000
+
+
+def posterior_from_document(doc: dict, name: str) -> tuple[Posterior | None, list[Problem]]:
+    """The ``posterior`` block of a weights file: joint draws of fitted weights.
+
+    ``posterior.weights`` lists distinct global weights; ``posterior.samples`` is a list
+    of rows (at least 2, at most :data:`MAX_POSTERIOR_DRAWS`), each a value of every
+    listed weight within its catalogue bounds.  Other keys (how the draws were made) are
+    kept as documentation.
+    """
+    node = doc.get("posterior")
+    if node is None:
+        return None, []
+    check = Checker({"": name})
+    node = check.mapping(node, "posterior")
+    if node is None:
+        return None, check.problems
+    names = node.get("weights")
+    if (not isinstance(names, list) or not names or len(set(map(str, names))) != len(names)
+            or any(n not in cat.WEIGHT_PARAMS for n in names)):
+        check.add("posterior.weights", names, "a list of distinct global weights")
+        return None, check.problems
+    rows = node.get("samples")
+    if not isinstance(rows, list) or not 2 <= len(rows) <= MAX_POSTERIOR_DRAWS:
+        check.add("posterior.samples", type(rows).__name__ if not isinstance(rows, list)
+                  else f"{len(rows)} rows", f"a list of 2 to {MAX_POSTERIOR_DRAWS} rows")
+        return None, check.problems
+    for i, row in enumerate(rows):
+        if (not isinstance(row, list) or len(row) != len(names)
+                or not all(isinstance(v, int | float) and not isinstance(v, bool)
+                           and math.isfinite(v) for v in row)):
+            check.add(f"posterior.samples[{i}]", row,
+                      f"a list of {len(names)} finite numbers (one per posterior.weights)")
+            return None, check.problems
+    samples = np.array(rows, dtype=float)
+    for j, n in enumerate(names):
+        spec = cat.WEIGHT_PARAMS[n]
+        bad = (samples[:, j] < spec.low) | (samples[:, j] > spec.high)
+        if bad.any():
+            i = int(np.argmax(bad))
+            check.add(f"posterior.samples[{i}]", rows[i][j],
+                      f"{n} within [{spec.low}, {spec.high}]")
+    if check.problems:
+        return None, check.problems
+    samples.setflags(write=False)
+    return Posterior(tuple(names), samples), []
 
 
 def build(doc: dict, origin: dict[str, str], chain, wdoc: dict, wname: str) -> Scenario:
@@ -94,6 +150,7 @@ def build(doc: dict, origin: dict[str, str], chain, wdoc: dict, wname: str) -> S
         With every problem found.
     """
     check = Checker(origin)
+    todo = todo_markers(doc)
     check.keys(doc, "", SCENARIO_KEYS, REQUIRED_KEYS)
     scenario_id = check.text(doc, "id", "")
     if scenario_id and not _ID.fullmatch(scenario_id):
@@ -113,6 +170,8 @@ def build(doc: dict, origin: dict[str, str], chain, wdoc: dict, wname: str) -> S
     # the shipped (or given) weights, then the scenario's own overrides of some of them
     wparams, wcorrelations, wproblems = weights_from_document(wdoc, wname)
     check.problems.extend(wproblems)
+    posterior, pproblems = posterior_from_document(wdoc, wname)
+    check.problems.extend(pproblems)
     own = doc.get("weights")
     if own is not None and check.mapping(own, "weights") is not None:
         check.weight_keys(own, "weights")
@@ -128,6 +187,8 @@ def build(doc: dict, origin: dict[str, str], chain, wdoc: dict, wname: str) -> S
     # a weight the scenario sets itself leaves the weights file's correlations, and a pair
     # the scenario correlates itself takes the scenario's value
     overridden = {f"weights.{name}" for name in own} if isinstance(own, dict) else set()
+    if posterior is not None:  # a weight the scenario sets itself is not drawn from it
+        posterior = posterior.without({p.removeprefix("weights.") for p in overridden})
     own_pairs = {frozenset((c.a, c.b)) for c in correlations}
     correlations += tuple(c for c in wcorrelations if not {c.a, c.b} & overridden
                           and frozenset((c.a, c.b)) not in own_pairs)
@@ -137,6 +198,8 @@ def build(doc: dict, origin: dict[str, str], chain, wdoc: dict, wname: str) -> S
                   "correlations that are jointly possible together with the weights file's "
                   f"correlations ({wname})")
     resolution = _resolution(doc.get("resolution"), check)
+    if todo:
+        _refuse_todo(check, todo)
     if check.problems:
         raise ScenarioError(check.problems)
 
@@ -151,7 +214,37 @@ def build(doc: dict, origin: dict[str, str], chain, wdoc: dict, wname: str) -> S
         rationale=top.get("rationale", "") if len(chain) > 1 else "",
         timeline_dates=ReadOnly(dates),
         content=doc,
+        posterior=posterior,
+        weights_info=ReadOnly(_weights_info(wdoc, wname, posterior)),
     )
+
+
+def _weights_info(wdoc: dict, wname: str, posterior: Posterior | None) -> dict:
+    """Which weights file a scenario was read with, and which cases it was fitted on."""
+    calibration = wdoc.get("calibration")
+    calibration = calibration if isinstance(calibration, dict) else {}
+    cases = calibration.get("cases")
+    return {"file": str(wname),
+            "cases": [str(c) for c in cases] if isinstance(cases, list) else None,
+            "resolved_before": calibration.get("resolved_before"),
+            "posterior_draws": len(posterior.samples) if posterior is not None else None}
+
+
+def _refuse_todo(check: Checker, todo: list[tuple[str, str]]) -> None:
+    """Report each TODO marker at its key path, first, in place of what follows from it.
+
+    A marker left in a value also makes that value wrong (not a number, not a date);
+    those consequences are dropped, so that the writer sees one line per slot to fill.
+    """
+    marked = {path for path, _ in todo}
+    slots = {path.rsplit(".", 1)[0] for path in marked if "." in path}
+    others = [p for p in check.problems
+              if p.path not in marked and p.path not in slots
+              and not any(p.path.startswith(f"{m}.") for m in marked)]
+    check.problems = []
+    for path, expected in todo:
+        check.add(path, "TODO", expected)
+    check.problems += others
 
 
 def _changes(origin: dict[str, str], moves: dict[str, set[str]]) -> tuple[str, ...]:
@@ -314,3 +407,78 @@ def _resolution(node: object, check: Checker) -> Resolution | None:
                   f"(not empty, at most {MAX_TEXT:,} characters each)")
     check.text(node, "note", "resolution", required=False)
     return Resolution(str(outcome), str(date), sources)
+
+
+# --------------------------------------------------------------------------- warnings
+
+@dataclass(frozen=True)
+class ScenarioWarning:
+    """Something a valid scenario should improve; printed, never a reason to refuse it."""
+
+    file: str
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}: {self.path}: {self.message}"
+
+
+#: A source that is nothing but a web address.
+_BARE_URL = re.compile(r"<?(?:https?://|www\.)\S+?>?")
+_MONTHS = "jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec"
+#: A date in a web address: a year and a month (``/2010/07/``, ``/2024/0830/``, ``2010-07``,
+#: ``20100726``, ``/2010/jul/``), the year never inside a longer number.
+_URL_DATE = re.compile(rf"(?<!\d)(?:19|20)\d{{2}}(?:(?:0[1-9]|1[0-2])"
+                       rf"|[/_\-](?:0?[1-9]|1[0-2])(?:[0-3]\d)?(?!\d)|/(?:{_MONTHS}))",
+                       re.IGNORECASE)
+
+
+def source_warnings(doc: dict, origin: dict[str, str]) -> list[ScenarioWarning]:
+    """Warnings about a resolved scenario document (see :func:`file_warnings`).
+
+    A source that is only a web address, with no date in it, is warned about: a
+    reviewer cannot tell what it says or whether it was known at the forecast date
+    (pages change and disappear).  The document is assumed valid.
+    """
+    out: list[ScenarioWarning] = []
+
+    def walk(node: object, path: str) -> None:
+        if isinstance(node, dict):
+            for key, child in node.items():
+                here = f"{path}.{key}" if path else str(key)
+                if key == "source":
+                    cites = [child] if isinstance(child, str) else (
+                        child if isinstance(child, list) else [])
+                    for i, cite in enumerate(cites):
+                        where = here if isinstance(child, str) else f"{here}.{i}"
+                        if (isinstance(cite, str) and _BARE_URL.fullmatch(cite.strip())
+                                and not _URL_DATE.search(cite)):
+                            out.append(ScenarioWarning(
+                                file_for(where, origin), where,
+                                f"the source is a bare URL without a date ({cite.strip()}); "
+                                "say what it is and when it was published, e.g. 'Reuters, "
+                                "30 Aug 2024: ... (URL)'"))
+                else:
+                    walk(child, here)
+        elif isinstance(node, list):
+            for i, child in enumerate(node):
+                walk(child, f"{path}.{i}")
+
+    walk(doc, "")
+    return out
+
+
+def file_warnings(path: str | Path) -> list[ScenarioWarning]:
+    """Warnings about a scenario file that :func:`sim.load_scenario` accepts.
+
+    Warnings never make a file invalid: ``validate`` (and ``run``) print them as
+    ``warning: FILE: KEY PATH: ...`` lines.  Each names the file that set the key (a
+    counterfactual or its base).  A forecast date after the visit's arrival is not a
+    warning but an error (the clock starts at the forecast date; see
+    :func:`sim.scenario.timeline.check_timeline`).
+    """
+    chain, problems = resolve_chain(Path(path))
+    if problems:
+        return []
+    doc, origin = merge_chain(chain)
+    return source_warnings(doc, origin)
