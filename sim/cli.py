@@ -72,6 +72,18 @@ def _add_run_options(p, runs: int) -> None:
     _add_executor_options(p)
 
 
+def add_weights_options(p) -> None:
+    """``--weights``, or ``--as-of`` with ``--cases``: the options :func:`weights_for`
+    reads (``run``, ``forecast``)."""
+    p.add_argument("--weights", type=Path, default=None,
+                   help="behavioural weights file (default: the shipped calibration)")
+    p.add_argument("--as-of", action="store_true",
+                   help="weights fitted only on the cases resolved before the scenario's "
+                        "forecast date (fitted once, then cached in results/cache/weights)")
+    p.add_argument("--cases", type=Path, default=Path("scenarios/cases"), metavar="DIR",
+                   help="the case library --as-of fits on (default scenarios/cases)")
+
+
 def _add_replace_option(p, what: str = "folder") -> None:
     p.add_argument("--replace", action="store_true",
                    help=f"replace the --out {what} if it holds an earlier (or interrupted) "
@@ -129,13 +141,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="worlds simulated together; bounds memory (default 100,000)")
     p.add_argument("--out", type=Path, default=None,
                    help="new results folder (default results/<scenario>/<time>-seed<seed>/)")
-    p.add_argument("--weights", type=Path, default=None,
-                   help="behavioural weights file (default: the shipped calibration)")
-    p.add_argument("--as-of", action="store_true",
-                   help="weights fitted only on the cases resolved before the scenario's "
-                        "forecast date (fitted once, then cached in results/cache/weights)")
-    p.add_argument("--cases", type=Path, default=Path("scenarios/cases"), metavar="DIR",
-                   help="the case library --as-of fits on (default scenarios/cases)")
+    add_weights_options(p)
     p.add_argument("--resume", type=Path, default=None, metavar="DIR",
                    help="finish an interrupted run in DIR (keeps its finished chunks)")
     p.add_argument("--keep-draws", action="store_true",

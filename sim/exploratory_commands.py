@@ -3,7 +3,6 @@ search).  Heavy modules are imported inside the handlers, so ``--help`` stays fa
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 from .cli import (
@@ -11,29 +10,13 @@ from .cli import (
     _add_executor_options,
     _add_replace_option,
     _analysis_folder,
+    _checked,
     _positive_int,
     _seed,
 )
 
-
-def _share(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number in (0, 1], got {text!r}") from None
-    if not 0 < value <= 1:
-        raise argparse.ArgumentTypeError(f"expected a number in (0, 1], got {text}")
-    return value
-
-
-def _fraction(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number in (0, 0.5], got {text!r}") from None
-    if not 0 < value <= 0.5:
-        raise argparse.ArgumentTypeError(f"expected a number in (0, 0.5], got {text}")
-    return value
+_share = _checked(float, lambda v: 0 < v <= 1, "a number in (0, 1]")
+_fraction = _checked(float, lambda v: 0 < v <= 0.5, "a number in (0, 0.5]")
 
 
 def register(sub) -> None:

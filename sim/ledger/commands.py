@@ -35,7 +35,7 @@ def _add_ledger_option(p) -> None:
 
 def register(sub) -> None:
     """Add the ``forecast``, ``resolve`` and ``ledger`` commands to the subparsers ``sub``."""
-    from ..cli import _positive_int, _seed
+    from ..cli import _positive_int, _seed, add_weights_options
     from .forecast import DEFAULT_RUNS
 
     p = sub.add_parser("forecast", help="run a scenario and record its forecast in the ledger")
@@ -46,13 +46,7 @@ def register(sub) -> None:
                    help=f"replications (default {DEFAULT_RUNS:,})")
     p.add_argument("--seed", type=_seed, default=None,
                    help="fixes the result (default: a fresh seed, recorded)")
-    p.add_argument("--weights", type=Path, default=None,
-                   help="behavioural weights file (default: the shipped calibration)")
-    p.add_argument("--as-of", action="store_true",
-                   help="weights fitted only on the cases resolved before the scenario's "
-                        "forecast date (as 'sim run --as-of')")
-    p.add_argument("--cases", type=Path, default=Path("scenarios/cases"), metavar="DIR",
-                   help="the case library --as-of fits on (default scenarios/cases)")
+    add_weights_options(p)
     p.add_argument("--supersedes", type=_positive_int, default=None, metavar="ID",
                    help="the entry this forecast replaces (entries are never edited)")
     _add_ledger_option(p)
