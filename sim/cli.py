@@ -90,11 +90,11 @@ def _add_replace_option(p, what: str = "folder") -> None:
                         "result of this command")
 
 
-def _add_executor_options(p) -> None:
+def _add_executor_options(p, default: str = "serial") -> None:
     p.add_argument("--executor", choices=("serial", "threads", "processes", "dask"),
-                   default="serial",
+                   default=default,
                    help="where the work runs: this process, its threads (the local cores), "
-                        "local processes, or Dask (default serial)")
+                        f"local processes, or Dask (default {default})")
     p.add_argument("--workers", type=_positive_int, default=None,
                    help="threads, processes or Dask workers (default: the local cores)")
     p.add_argument("--scheduler", default=None, metavar="ADDRESS",
@@ -148,7 +148,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="store every replication's drawn parameters in replications/ (by "
                         "default only its outcomes: RunResult.replications() regenerates "
                         "the draws from the seed, bit for bit)")
-    _add_executor_options(p)
+    _add_executor_options(p, default="threads")  # both cores, nothing to start
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
     p = sub.add_parser("compare", help="compare scenarios on common random numbers")
@@ -234,12 +234,18 @@ def _add_calibration_options(p) -> None:
 
 
 def _validate(args) -> int:
+    from .itinerary.spec import is_itinerary, load_itinerary
     from .scenario import load_scenario
     from .scenario.validate import file_warnings
 
     bad = 0
     for path in args.files:
         try:
+            if is_itinerary(path):  # several visits (docs/itineraries.md)
+                itinerary = load_itinerary(path)
+                _say(f"valid: {path} (itinerary {itinerary.id}: {len(itinerary.visits)} "
+                     "visits)")
+                continue
             scenario = load_scenario(path)
         except ScenarioError as exc:
             bad += 1
@@ -274,6 +280,10 @@ def _silence_stdout() -> None:
 
 
 def _run(args) -> int:
+    from .itinerary.commands import is_itinerary_run, run_command
+
+    if is_itinerary_run(args):  # a file of several visits (issue 14)
+        return run_command(args)
     from . import engine
     from .output import default_folder
     from .scenario import load_scenario
@@ -485,7 +495,7 @@ def _names(text: str) -> tuple[str, ...]:
 #: so that ``--help`` stays fast.
 COMMAND_MODULES: tuple[str, ...] = ("sim.explore.commands", "sim.ledger.commands",
                                      "sim.authoring.commands",
-                                     "sim.exploratory_commands")
+                                     "sim.exploratory_commands", "sim.itinerary.commands")
 
 COMMANDS = {"validate": _validate, "run": _run, "compare": _compare, "sweep": _sweep,
             "sensitivity": _sensitivity, "calibrate": _calibrate, "backtest": _backtest}

@@ -256,7 +256,7 @@ def precise_enough(counts: np.ndarray, precision: float) -> bool:
 def run(scenario: Scenario, runs: int | None = None, seed: int | None = None, *,
         precision: float | None = None, chunk_size: int = DEFAULT_CHUNK,
         out: str | Path | None = None, resume: str | Path | None = None,
-        executor: str = "serial", workers: int | None = None, scheduler: str | None = None,
+        executor: str = "threads", workers: int | None = None, scheduler: str | None = None,
         progress: bool | None = None, keep_draws: bool = False) -> RunResult:
     """Run replications of ``scenario`` and return their outcome distribution.
 
@@ -287,10 +287,11 @@ def run(scenario: Scenario, runs: int | None = None, seed: int | None = None, *,
         draws from the seed, bit for bit (a resumed run keeps the setting it began with).
     resume : path, optional
         A folder of an interrupted run: its finished chunks are kept, the rest run.
-    executor : {"serial", "threads", "processes", "dask"}
-        Where chunks run (see :mod:`sim.executors`): this thread, ``workers`` threads of
-        this process (the fastest on one machine: nothing to start), processes, or Dask
-        (``scheduler`` its address).
+    executor : {"threads", "serial", "processes", "dask"}
+        Where chunks run (see :mod:`sim.executors`): ``workers`` threads of this process
+        (the default: the local cores, and the fastest on one machine, with nothing to
+        start), this thread, processes, or Dask (``scheduler`` its address).  The result
+        is the same on every one.
     progress : bool, optional
         Show a progress bar; by default it appears only on runs longer than 2 s.
     """

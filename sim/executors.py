@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures as cf
+import contextvars
 import logging
 import multiprocessing as mp
 import os
@@ -137,6 +138,12 @@ class ThreadPool(cf.ThreadPoolExecutor):
     def __init__(self, workers: int | None = None):
         self.workers = workers or os.cpu_count() or 1
         super().__init__(max_workers=self.workers, thread_name_prefix="sim-worker")
+
+    def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> cf.Future[T]:
+        """Run ``fn`` in the caller's context (its ``numpy.errstate``, for one), as a
+        serial run would."""
+        context = contextvars.copy_context()
+        return super().submit(context.run, fn, *args, **kwargs)
 
 
 class ProcessPool(cf.ProcessPoolExecutor):

@@ -51,6 +51,22 @@ def test_first_box_recovers_the_two_planted_thresholds(planted, method):
         assert box.qp_upper.isna().all()
 
 
+def test_the_planted_box_is_found_among_a_scenarios_own_drawn_inputs(baseline):
+    """The baseline's 26 drawn inputs (uniform, triangular, correlated), with an outcome
+    planted where two of them are both high: PRIM restricts those two, near the planted
+    thresholds, and no other input."""
+    names = [p for p in baseline.uncertain() if not p.startswith("weights.")]
+    x, _ = worlds(baseline, 6000, 3, names)
+    law, courts = "actors.mongolia.params.implementing_law", \
+        "actors.mongolia.params.court_independence"
+    # implementing_law ~ uniform(0.1, 0.3), court_independence ~ triangular(0.35, 0.45, 0.55)
+    y = ((x[law] > 0.2) & (x[courts] > 0.45)).to_numpy()
+    box = find_boxes(x, y).box.set_index("input")
+    assert set(box.index) == {law, courts}
+    assert abs(box.at[law, "lower"] - 0.2) <= 0.05 * (0.3 - 0.1)
+    assert abs(box.at[courts, "lower"] - 0.45) <= 0.05 * (0.55 - 0.35)
+
+
 def test_prim_lifts_limits_that_chance_explains():
     """An outcome unrelated to the inputs leaves no significant restriction."""
     rng = np.random.default_rng(7)

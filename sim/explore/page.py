@@ -17,8 +17,12 @@ from .panel import Explorer, check_settings
 
 
 def scenario_files(folder: Path) -> list[Path]:
-    """The scenario files under ``folder`` (``*.yaml``, sub-folders included), sorted."""
-    return sorted(p for p in Path(folder).rglob("*.yaml") if p.is_file())
+    """The scenario files under ``folder`` (``*.yaml``, sub-folders included), sorted;
+    itineraries (several visits) are not scenarios the panel can show."""
+    from ..itinerary.spec import is_itinerary
+
+    return sorted(p for p in Path(folder).rglob("*.yaml")
+                  if p.is_file() and not is_itinerary(p))
 
 
 def page(scenarios: str | Path, initial: str | Path, runs: int, seed: int) -> widgets.VBox:

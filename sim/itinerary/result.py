@@ -1,0 +1,272 @@
+"""What a run of an itinerary found: the paths of the worlds and the numbers drawn from them.
+
+Every number of an itinerary is a function of its paths (the sequences of states the
+worlds took, with how many worlds took each and how many findings each visit drew on it),
+so a result conditioned on an earlier outcome is the same result over fewer paths
+(:meth:`ItineraryResult.given`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..errors import UsageError
+from ..outcomes import ARREST, OUTCOMES
+from ..results import wilson_interval
+
+#: The fifth state of a visit in a path: the itinerary ended with an arrest before it.
+NOT_REACHED_NAME = "not_reached"
+NOT_REACHED = len(OUTCOMES)
+STATES: tuple[str, ...] = (*OUTCOMES, NOT_REACHED_NAME)
+#: Paths listed by :meth:`ItineraryResult.table` and drawn apart by the chart.
+LEADING = 10
+#: One letter per state, for the paths of long itineraries.
+LETTERS: dict[str, str] = {"arrest_surrender": "A", "hosted_no_arrest": "H", "left_early": "L",
+                           "visit_cancelled": "C", "not_reached": "."}
+#: Itineraries longer than this show their paths as letters.
+SPELLED_OUT = 5
+
+
+@dataclass(frozen=True)
+class ItineraryResult:
+    """The distribution over paths of an itinerary's run.
+
+    Attributes
+    ----------
+    visit_ids, visit_titles : tuple of str
+        The visits, in date order.
+    paths : dict
+        Each sequence of state codes (indices into :data:`STATES`) that occurred, to an
+        array ``[worlds, findings at visit 0, findings at visit 1, ...]``.
+    seed : int
+    precedent : mapping
+        The precedent weights used.
+    given : dict
+        The conditions this result is restricted to (visit id -> outcome); empty for all
+        worlds.
+    """
+
+    itinerary_id: str
+    title: str
+    visit_ids: tuple[str, ...]
+    visit_titles: tuple[str, ...]
+    paths: Mapping[tuple[int, ...], np.ndarray]
+    seed: int
+    precedent: Mapping[str, float]
+    precedent_file: str = ""
+    conditions: Mapping[str, str] = field(default_factory=dict)
+    all_runs: int = 0  # worlds of the unconditioned run
+
+    @classmethod
+    def from_counts(cls, itinerary, paths: dict, seed: int, precedent) -> ItineraryResult:
+        ordered = dict(sorted(paths.items()))
+        runs = int(sum(v[0] for v in ordered.values()))
+        return cls(itinerary.id, itinerary.title, itinerary.ids,
+                   tuple(v.scenario.title for v in itinerary.visits), ordered, seed,
+                   dict(precedent.values), precedent.file, {}, runs)
+
+    # ------------------------------------------------------------------ numbers
+    @property
+    def runs(self) -> int:
+        """Worlds counted (those meeting the conditions)."""
+        return int(sum(v[0] for v in self.paths.values()))
+
+    def state_counts(self, visit: int) -> np.ndarray:
+        """Worlds in each of :data:`STATES` at visit number ``visit``."""
+        counts = np.zeros(len(STATES), dtype=np.int64)
+        for sequence, v in self.paths.items():
+            counts[sequence[visit]] += v[0]
+        return counts
+
+    @property
+    def half_width(self) -> float:
+        """The widest 95% Wilson interval half-width of any state at any visit."""
+        widest = 0.0
+        for k in range(len(self.visit_ids)):
+            for c in self.state_counts(k):
+                lo, hi = wilson_interval(c, self.runs)
+                widest = max(widest, (hi - lo) / 2)
+        return widest
+
+    def findings(self, visit: int) -> int:
+        return int(sum(v[1 + visit] for v in self.paths.values()))
+
+    @property
+    def p_any_arrest(self) -> float:
+        """Probability that the visitor is arrested at some visit of the itinerary."""
+        hit = sum(v[0] for s, v in self.paths.items() if ARREST in s)
+        return float(hit / self.runs)
+
+    @property
+    def expected_findings(self) -> float:
+        """Expected number of non-compliance findings over the itinerary."""
+        return float(sum(v[1:].sum() for v in self.paths.values()) / self.runs)
+
+    def path_probabilities(self) -> list[tuple[tuple[str, ...], float, int]]:
+        """Every path that occurred as ``(states, probability, worlds)``, likeliest first
+        (ties in the order of their codes)."""
+        n = self.runs
+        rows = [(tuple(STATES[c] for c in s), float(v[0] / n), int(v[0]))
+                for s, v in self.paths.items()]
+        return sorted(rows, key=lambda r: -r[2])
+
+    def given(self, **conditions: str) -> ItineraryResult:
+        """This result restricted to the worlds where each named visit had the named outcome,
+        e.g. ``result.given(mongolia_2024="arrest_surrender")``.
+
+        Raises
+        ------
+        UsageError
+            For an unknown visit or outcome, or a condition no world met.
+        """
+        keep = dict(self.paths)
+        for visit_id, outcome in conditions.items():
+            if visit_id not in self.visit_ids:
+                raise UsageError(f"no visit {visit_id!r} in itinerary {self.itinerary_id}",
+                                 hint=f"its visits are {', '.join(self.visit_ids)}")
+            if outcome not in STATES:
+                raise UsageError(f"unknown outcome {outcome!r} for visit {visit_id}",
+                                 hint=f"use one of {', '.join(STATES)}")
+            k, code = self.visit_ids.index(visit_id), STATES.index(outcome)
+            keep = {s: v for s, v in keep.items() if s[k] == code}
+        if not keep:
+            shown = ", ".join(f"{k}={v}" for k, v in {**self.conditions, **conditions}.items())
+            raise UsageError(f"no world of the {self.all_runs:,} run met {shown}: the numbers "
+                             "given it cannot be estimated",
+                             hint="run more worlds (--runs), or condition on an outcome that "
+                                  "occurs")
+        return ItineraryResult(self.itinerary_id, self.title, self.visit_ids,
+                               self.visit_titles, keep, self.seed, self.precedent,
+                               self.precedent_file, {**self.conditions, **conditions},
+                               self.all_runs)
+
+    # ------------------------------------------------------------------ views
+    def frame(self):
+        """Tidy table, one row per visit and state: ``visit``, ``order``, ``state``,
+        ``count``, ``probability`` (over all worlds counted), ``ci95_low``/``ci95_high``
+        (Wilson), ``probability_if_reached`` (over the worlds that reach the visit)."""
+        import pandas as pd
+
+        rows = []
+        for k, visit_id in enumerate(self.visit_ids):
+            counts = self.state_counts(k)
+            reached = int(counts[:NOT_REACHED].sum())
+            for code, state in enumerate(STATES):
+                lo, hi = wilson_interval(counts[code], self.runs)
+                rows.append({"visit": visit_id, "order": k, "state": state,
+                             "count": int(counts[code]),
+                             "probability": counts[code] / self.runs,
+                             "ci95_low": lo, "ci95_high": hi,
+                             "probability_if_reached": (counts[code] / reached
+                                                        if reached and code != NOT_REACHED
+                                                        else float("nan"))})
+        return pd.DataFrame(rows)
+
+    def paths_frame(self):
+        """One row per path, likeliest first: a column per visit, ``probability``,
+        ``worlds``."""
+        import pandas as pd
+
+        return pd.DataFrame([{**dict(zip(self.visit_ids, states, strict=True)),
+                              "probability": p, "worlds": n}
+                             for states, p, n in self.path_probabilities()])
+
+    def visit_summary(self, k: int) -> dict:
+        counts = self.state_counts(k)
+        n = self.runs
+        reached = int(counts[:NOT_REACHED].sum())
+        outcomes = {}
+        for code, name in enumerate(OUTCOMES):
+            lo, hi = wilson_interval(counts[code], n)
+            rlo, rhi = wilson_interval(counts[code], reached)
+            p = counts[code] / n
+            outcomes[name] = {"probability": p, "ci95": [lo, hi],
+                              "mcse": float(np.sqrt(p * (1 - p) / n)), "count": int(counts[code]),
+                              "probability_if_reached": counts[code] / reached if reached else None,
+                              "ci95_if_reached": [rlo, rhi] if reached else None}
+        found = self.findings(k)
+        return {"id": self.visit_ids[k], "title": self.visit_titles[k], "order": k,
+                "reached": {"probability": reached / n, "count": reached},
+                "outcomes": outcomes,
+                NOT_REACHED_NAME: {"probability": counts[NOT_REACHED] / n,
+                                   "count": int(counts[NOT_REACHED])},
+                "secondary": {"icc_noncompliance_finding": {
+                    "probability": found / n, "ci95": list(wilson_interval(found, n)),
+                    "probability_if_reached": found / reached if reached else None}}}
+
+    def numbers(self) -> dict:
+        """The itinerary-wide numbers: P(at least one arrest), expected findings."""
+        n = self.runs
+        arrests = int(sum(v[0] for s, v in self.paths.items() if ARREST in s))
+        return {"p_at_least_one_arrest": arrests / n,
+                "p_at_least_one_arrest_ci95": list(wilson_interval(arrests, n)),
+                "expected_noncompliance_findings": self.expected_findings}
+
+    def summary(self, conditional: bool = True) -> dict:
+        """``summary.json``: the visits (each with ``id`` and ``outcomes`` as for one
+        scenario, over all worlds and over the worlds that reach it), every path with its
+        probability (summing to 1), the itinerary-wide numbers and, with ``conditional``,
+        the same numbers given each outcome of each visit that occurred (``conditional``)."""
+        doc = {
+            "itinerary": self.itinerary_id, "title": self.title, "runs": self.runs,
+            "seed": self.seed, "given": dict(self.conditions),
+            "states": list(STATES),
+            "visits": [self.visit_summary(k) for k in range(len(self.visit_ids))],
+            "paths": [{"sequence": list(s), "probability": p, "count": c}
+                      for s, p, c in self.path_probabilities()],
+            **self.numbers(),
+            "precedent_weights": dict(self.precedent),
+            "precedent_weights_file": self.precedent_file,
+        }
+        if conditional:
+            doc["conditional"] = [
+                {"given": {visit_id: outcome}, "probability": p,
+                 **(part := self.given(**{visit_id: outcome})).numbers(),
+                 "visits": {v: part.visit_summary(j)["outcomes"]
+                            for j, v in enumerate(self.visit_ids) if j > k}}
+                for k, visit_id in enumerate(self.visit_ids[:-1])
+                for outcome, p in self._occurring(k)]
+        return doc
+
+    def _occurring(self, k: int) -> list[tuple[str, float]]:
+        counts = self.state_counts(k)
+        return [(OUTCOMES[c], counts[c] / self.runs) for c in range(len(OUTCOMES)) if counts[c]]
+
+    def table(self, leading: int = LEADING) -> str:
+        """The visits' outcome table and the leading paths, as text."""
+        given = ", ".join(f"{k}={v}" for k, v in self.conditions.items())
+        lines = [f"{self.title} ({self.itinerary_id}): {self.runs:,} worlds, seed {self.seed}"
+                 + (f", given {given}" if given else ""), ""]
+        width = max(len(v) for v in self.visit_ids) + 2
+        head = "".join(f"{o:>18}" for o in OUTCOMES)
+        lines.append(f"{'visit':<{width}}{head}{'not_reached':>13}")
+        for k, visit_id in enumerate(self.visit_ids):
+            counts = self.state_counts(k) / self.runs
+            lines.append(f"{visit_id:<{width}}" + "".join(f"{c:>18.4f}" for c in counts[:4])
+                         + f"{counts[4]:>13.4f}")
+        numbers = self.numbers()
+        lo, hi = numbers["p_at_least_one_arrest_ci95"]
+        lines += ["", f"P(at least one arrest) = {numbers['p_at_least_one_arrest']:.4f} "
+                  f"[{lo:.4f}, {hi:.4f}]; expected non-compliance findings = "
+                  f"{numbers['expected_noncompliance_findings']:.4f}", "",
+                  f"leading paths ({len(self.paths)} occurred):"]
+        if len(self.visit_ids) <= SPELLED_OUT:
+            lines.append(f"{'probability':>12}  path ({' -> '.join(self.visit_ids)})")
+            for states, p, _ in self.path_probabilities()[:leading]:
+                lines.append(f"{p:>12.4f}  {' -> '.join(states)}")
+        else:
+            lines.append(f"{'probability':>12}  path, one letter per visit in date order ("
+                         + ", ".join(f"{c} {s}" for s, c in LETTERS.items()) + ")")
+            for states, p, _ in self.path_probabilities()[:leading]:
+                lines.append(f"{p:>12.4f}  {''.join(LETTERS[s] for s in states)}")
+        return "\n".join(lines)
+
+    def plot(self, ax=None, leading: int = LEADING):
+        """The path chart: an alluvial diagram of the states at each visit, with the flows
+        of the leading paths (:func:`sim.itinerary.chart.alluvial`)."""
+        from .chart import alluvial
+
+        return alluvial(self, ax=ax, leading=leading)
