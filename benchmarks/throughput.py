@@ -181,7 +181,7 @@ def main() -> None:
 
     best = dict.fromkeys(("serial", "threads", "processes", "reference"), (0.0, 0.0))
     work = {"serial": (args.runs, lambda: sim.run(scenario, runs=args.runs, seed=1,
-                                                  progress=False)),
+                                                  executor="serial", progress=False)),
             "threads": (args.runs, lambda: sim.run(scenario, runs=args.runs, seed=1,
                                                    executor="threads", progress=False)),
             "reference": (args.runs, lambda: reference_kernel(scenario, args.runs, 1)),
@@ -197,7 +197,7 @@ def main() -> None:
           f"{', '.join(f'{x:.1f}' for x in os.getloadavg())}\n")
     print(f"{'':<44}{'worlds':>11}{'worlds/s':>11}{'x ref.':>8}{'per CPU-s':>11}{'x ref.':>8}")
     for label, key in (("sim.run, serial", "serial"),
-                       (f"sim.run, threads ({cores}, in-process)", "threads"),
+                       (f"sim.run, threads ({cores}, the default)", "threads"),
                        (f"sim.run, process pool ({cores} workers)", "processes"),
                        ("reference kernel (plain numpy, 1 process)", "reference")):
         wall, cpu = best[key]
