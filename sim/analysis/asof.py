@@ -45,8 +45,9 @@ class FitSettings:
         return case_set_hash(files, Path(self.prior).read_text(), settings)
 
 
-#: The settings of the shipped calibration, used for forecasts as of a date.
 def forecast_settings(prior: str | Path | None = None) -> FitSettings:
+    """The settings of the shipped calibration (mode and posterior draws), used for
+    forecasts as of a date."""
     return FitSettings(prior=cal.read_prior(prior).path, max_evals=2500, mcmc_steps=60)
 
 

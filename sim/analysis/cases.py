@@ -83,14 +83,6 @@ def in_date_order(cases: Iterable[Scenario]) -> list[Scenario]:
     return sorted(cases, key=lambda c: (c.forecast_date, resolution_date(c), c.id))
 
 
-def parse_date(text: str, what: str = "date") -> dt.date:
-    """An ISO date (``YYYY-MM-DD``), or a :class:`UsageError` that says what was expected."""
-    try:
-        return dt.date.fromisoformat(str(text))
-    except ValueError:
-        raise UsageError(f"{what} must be a date as YYYY-MM-DD, got {text!r}") from None
-
-
 def case_set_hash(files: Iterable[str | Path], *extra: str) -> str:
     """A name for a set of case files: SHA-256 of their contents (in name order) and of
     ``extra`` (e.g. the prior and the fit's settings).  Editing any case changes it."""
@@ -103,5 +95,5 @@ def case_set_hash(files: Iterable[str | Path], *extra: str) -> str:
 
 
 __all__ = ["as_files", "case_files", "case_set_hash", "in_date_order", "load_cases",
-           "outcome_index", "parse_date", "resolution_date", "resolved_before",
+           "outcome_index", "resolution_date", "resolved_before",
            "resolved_outcome"]
