@@ -526,7 +526,10 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr)
         code = EXIT_OUTPUT
     except KeyboardInterrupt:
-        if args.command == "run":
+        if args.command == "run" and _is_itinerary(args.scenario):
+            print("\ninterrupted: the itinerary run wrote no results (run it again with the "
+                  "same --seed for the same result)", file=sys.stderr)
+        elif args.command == "run":
             print("\ninterrupted: no summary was written; the finished chunks are kept: "
                   "continue with 'python -m sim run SCENARIO --resume DIR'", file=sys.stderr)
         elif not _report_left_behind("interrupted"):
@@ -538,6 +541,12 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:
         _silence_stdout()
     return code
+
+
+def _is_itinerary(path: Path) -> bool:
+    from .itinerary.spec import is_itinerary
+
+    return is_itinerary(path)
 
 
 def _report_left_behind(prefix: str) -> bool:

@@ -17,6 +17,9 @@ from .outcomes import OUTCOMES
 
 #: Central ranges reported for each outcome's probability.
 LEVELS = {"credible80": 0.80, "credible95": 0.95}
+#: Fewest worlds a posterior draw needs for its spread to be told from Monte Carlo noise
+#: (with fewer, the estimated variance of the weights is mostly clipped to zero).
+MIN_WORLDS_PER_DRAW = 20
 
 
 def draw_counts(first_world: int, outcome: np.ndarray, draws: int) -> np.ndarray:
@@ -53,6 +56,9 @@ def credible_intervals(counts: np.ndarray) -> dict[str, np.ndarray]:
     counts = np.asarray(counts, dtype=float)
     n = counts.sum(axis=1)
     used = n >= 2
+    if used.sum() < 2:
+        raise ValueError("credible intervals need at least two posterior draws with two or "
+                         "more worlds each")
     counts, n = counts[used], n[used]
     pooled = counts.sum(axis=0) / n.sum()
     p = counts / n[:, None]
@@ -82,4 +88,4 @@ def _weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> np.
     return out
 
 
-__all__ = ["LEVELS", "credible_intervals", "draw_counts"]
+__all__ = ["LEVELS", "MIN_WORLDS_PER_DRAW", "credible_intervals", "draw_counts"]

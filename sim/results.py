@@ -158,8 +158,12 @@ class RunResult:
     def credible(self) -> dict[str, dict[str, tuple[float, float]]] | None:
         """Epistemic intervals: ``{"credible80": {outcome: (low, high)}, "credible95":
         ...}``, the ranges of each outcome's probability across the posterior draws of the
-        weights (None when the weights file carries no draws); see :mod:`sim.credible`."""
-        if self.draw_counts is None:
+        weights; see :mod:`sim.credible`.  None when the weights file carries no draws, or
+        when some draw has fewer than :data:`sim.credible.MIN_WORLDS_PER_DRAW` worlds (too
+        few to tell its spread from Monte Carlo noise)."""
+        from .credible import MIN_WORLDS_PER_DRAW
+
+        if self.draw_counts is None or self.draw_counts.sum(axis=1).min() < MIN_WORLDS_PER_DRAW:
             return None
         from .credible import credible_intervals
 
@@ -220,11 +224,13 @@ class RunResult:
             doc["epistemic"] = {
                 "posterior_draws": len(self.draw_counts),
                 "worlds_per_draw": self.runs / len(self.draw_counts),
+                "credible_reported": bool(credible),
                 "about": "ci95 is the Monte Carlo interval of the probability (it shrinks "
                          "with more runs); credible80 and credible95 are the central 80% "
                          "and 95% ranges of the probability across the posterior draws of "
                          "the calibrated weights (what the historical cases leave unknown), "
-                         "with each draw's Monte Carlo noise removed.",
+                         "with each draw's Monte Carlo noise removed. They are reported when "
+                         "every draw has at least 20 worlds (runs >= 20 x draws).",
             }
         return doc
 
@@ -268,6 +274,9 @@ class RunResult:
         if credible:
             lines.append("(95% interval: Monte Carlo error, shrinks with more runs; credible: "
                          "range across the weights' posterior draws)")
+        elif self.draw_counts is not None:
+            lines.append(f"(credible ranges need at least 20 worlds per posterior draw: "
+                         f"run {20 * len(self.draw_counts):,} or more)")
         nc = self.noncompliance_probability
         lines.append(f"secondary: ICC non-compliance finding {nc:.4f}")
         top = sorted(((v, k.removeprefix("host.")) for k, v in self.drivers.items()

@@ -293,3 +293,11 @@ def test_cli_calibrate_writes_a_weights_file(few_cases, tmp_path, capsys):
                  "--max-evals", "8", "--out", str(out), "--quiet"]) == 0
     assert "legal" in capsys.readouterr().out
     assert load_scenario(few_cases / FEW[0], weights=out).parameters["weights.legal"].uncertain
+
+
+def test_backtest_scores_each_chosen_case_once_and_refuses_unknown_ids(few_cases):
+    held = "o01_bemba_belgium_2008"
+    doc = bt.backtest(few_cases, cases=[held, held], forecast_runs=100, progress=False).doc
+    assert [r["id"] for r in doc["cases"]] == [held]
+    with pytest.raises(UsageError, match="zzz"):
+        bt.backtest(few_cases, cases=[held, held, "zzz"], forecast_runs=100, progress=False)

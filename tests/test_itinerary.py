@@ -144,6 +144,8 @@ def test_a_precision_target_stops_at_a_block_that_depends_on_the_seed_only(putin
     assert first.runs == again.runs and first.runs % 10_000 == 0 and first.runs > 10_000
     assert all(precise_enough(first.state_counts(k), 0.005) for k in range(len(putin.visits)))
     assert first.paths.keys() == again.paths.keys()
+    for sequence, counts in first.paths.items():
+        np.testing.assert_array_equal(again.paths[sequence], counts)
 
 
 # ----------------------------------------------------------------- command line

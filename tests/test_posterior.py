@@ -170,3 +170,27 @@ def test_credible_intervals_survive_a_resume_and_any_chunking(tmp_path):
     resumed = sim.run(scenario, progress=False, resume=folder)
     assert np.array_equal(resumed.draw_counts, whole.draw_counts)
     assert resumed.credible == whole.credible
+
+
+def test_a_run_too_short_for_credible_ranges_says_so_instead():
+    """With fewer than 20 worlds per posterior draw the spread across draws cannot be told
+    from Monte Carlo noise: no credible ranges are reported, and the table says why."""
+    import sim
+
+    result = sim.run(load_scenario(BASELINE), runs=150, seed=2, progress=False)
+    assert result.credible is None
+    summary = result.summary()
+    assert "credible80" not in summary["outcomes"]["hosted_no_arrest"]
+    assert summary["epistemic"]["credible_reported"] is False
+    assert "run 4,000 or more" in result.table()
+
+
+def test_a_posterior_block_with_odd_values_is_refused_not_a_traceback(tmp_path):
+    doc = yaml.safe_load(cal.prior_weights_file().read_text())
+    for block in ({"weights": [["legal"]], "samples": [[1.0], [2.0]]},
+                  {"weights": ["legal"], "samples": [[10**400], [2.0]]}):
+        doc["posterior"] = block
+        path = tmp_path / "w.yaml"
+        path.write_text(yaml.safe_dump(doc))
+        with pytest.raises(ScenarioError):
+            load_scenario(BASELINE, weights=path)

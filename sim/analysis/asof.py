@@ -10,6 +10,7 @@ and editing a case makes a new fit.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import time
 from collections.abc import Sequence
@@ -41,8 +42,24 @@ class FitSettings:
         """The cache key of a fit on ``files``: their contents and these settings."""
         settings = json.dumps({"fitted": list(self.fitted), "runs": self.runs,
                                "seed": self.seed, "max_evals": self.max_evals,
-                               "mcmc_steps": self.mcmc_steps, "version": 2})
-        return case_set_hash(files, Path(self.prior).read_text(), settings)
+                               "mcmc_steps": self.mcmc_steps})
+        return case_set_hash(files, Path(self.prior).read_text(), settings, model_fingerprint())
+
+
+#: The source files whose change makes every cached fit stale.
+MODEL_SOURCES = ("agents.py", "model.py", "sampling.py", "streams.py", "distributions.py",
+                 "catalogue.py", "analysis/calibration.py", "analysis/posterior.py")
+
+
+def model_fingerprint() -> str:
+    """SHA-256 of the code a fit depends on (the model, its draws, the likelihood and the
+    sampler), so that a cached fit made by another version of the model is not reused."""
+    root = Path(__file__).resolve().parent.parent
+    digest = hashlib.sha256()
+    for name in MODEL_SOURCES:
+        digest.update(name.encode() + b"\0" + (root / name).read_bytes() + b"\0")
+    return digest.hexdigest()
+
 
 
 def forecast_settings(prior: str | Path | None = None) -> FitSettings:

@@ -225,10 +225,10 @@ def backtest(source: str | Path | Sequence[str | Path], mode: str = "in_sample",
                            seed=seed, max_evals=max_evals)
     scenarios = load_cases(files, weights=settings.prior)  # validates every case first
     ids = [s.id for s in scenarios]
-    chosen = list(range(len(files))) if cases is None else [ids.index(c) for c in cases
-                                                             if c in ids]
-    if cases is not None and len(chosen) != len(set(cases)):
+    if cases is not None and set(cases) - set(ids):
         raise UsageError(f"unknown case ids: {sorted(set(cases) - set(ids))}")
+    chosen = (list(range(len(files))) if cases is None
+              else sorted({ids.index(c) for c in cases}))  # each case once
     if mode == "loo" and len(files) < 3:
         raise UsageError("leave-one-out needs at least 3 cases")
     out = Path(out) if out is not None else None

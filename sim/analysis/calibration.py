@@ -1,28 +1,28 @@
-"""Fit the global behavioural weights to the historical cases (maximum likelihood).
+"""Fit the global behavioural weights to the historical cases: posterior mode, Laplace
+approximation and, optionally, posterior draws by MCMC.
 
 Method (documented in ``docs/calibration.md``)
 -----------------------------------------------
-* Every case is a scenario file with a ``resolution`` block (``scenarios/cases/``).
+* Every case is a scenario file with a ``resolution`` block (``scenarios/cases/``); an
+  as-of fit (``before``) uses only the cases resolved before a date, and with none returns
+  the prior.
 * For a candidate vector of the fitted weights, each case is simulated with ``runs``
   worlds and one fixed seed (common random numbers: every candidate sees the same
-  random draws, so the outcome frequencies move smoothly with the weights and the
-  optimiser compares like with like).  The case's outcome probabilities are the
-  smoothed frequencies ``(count + 0.5) / (runs + 2)`` (add-half, never 0).
-* The log-likelihood is the sum over cases of ``log p_case[outcome that happened]``.
-* The fit maximises the log-likelihood plus a weak Gaussian prior (a penalty) centred
-  on the shipped prior weights, in a transformed space: log for positive weights,
-  logit for ``risk_tolerance``, identity for ``baseline``.  The prior keeps weights
-  that the 28 cases barely inform (energy dependence is visible in one case) near
-  their documented assumptions instead of letting them drift.
-* Optimiser: Nelder-Mead (adaptive) in the transformed space, with a capped number of
+  random draws, drawn once per case by :class:`CaseSimulator`).  The case's outcome
+  probabilities are the smoothed frequencies ``(count + 0.5) / (runs + 2)`` (add-half,
+  never 0), and the log-likelihood is the sum over cases of ``log p_case[outcome]``.
+* The prior is the prior file's log-normal (or logit-normal) distributions: a Gaussian
+  penalty on the transformed weights (log for positive weights, logit for shares).  It
+  keeps weights that the 28 cases barely inform near their documented assumptions.
+* Mode: Nelder-Mead (adaptive) in the transformed space, with a capped number of
   likelihood evaluations, and one restart from the best point with a smaller simplex.
-* Uncertainty: a Laplace approximation.  The Fisher information of the cases is
-  ``sum_c J_c' diag(1 / p_c) J_c`` with ``J_c`` the derivatives of case ``c``'s four
-  probabilities, from central differences (common random numbers make them smooth);
-  adding the prior's precision and inverting gives the covariance of the transformed
-  weights.  The shipped file gives each fitted weight a truncated normal (delta-method
-  sd in natural units) and their correlations, so each replication of a forecast draws
-  its weights jointly from the fitted distribution.
+* Laplace approximation at the mode: the Fisher information of the cases,
+  ``sum_c J_c' diag(1 / p_c) J_c`` with ``J_c`` from central differences, plus the prior's
+  precision, inverted.
+* Posterior draws (``mcmc_steps``): ``emcee``'s ensemble sampler started from the Laplace
+  Gaussian (:mod:`.posterior`); the weights file then carries 200 joint draws, which
+  forecasts cycle over, and summarises each weight's draws as a log-normal or
+  logit-normal.  Without draws it writes the Laplace approximation itself.
 """
 
 from __future__ import annotations
@@ -46,12 +46,11 @@ from ..outcomes import OUTCOMES
 from ..scenario import Scenario, read_yaml, weights_from_document
 from ..streams import Streams, block_sizes
 from .cases import load_cases, outcome_index, resolved_before
+from .defaults import DEFAULT_MAX_EVALS, DEFAULT_RUNS, DEFAULT_SEED, FITTED
+from .posterior import Chain, prior_draws, sample
 
 # The engine and the model (Mesa, pandas, pyarrow), scipy.optimize and tqdm are imported
-# where they are used, so that the command line's --help, which reads the defaults below,
-# answers without loading them.
-from .defaults import DEFAULT_MAX_EVALS, DEFAULT_RUNS, DEFAULT_SEED, FITTED  # noqa: E402
-from .posterior import Chain, prior_draws, sample
+# where they are used.
 
 #: Prior sd of a transformed weight that the prior file gives as a fixed value.
 PRIOR_SD = {"identity": 2.0, "log": 1.0, "logit": 1.5}
@@ -202,11 +201,6 @@ class Calibration:
         """Delta-method standard deviations in natural units (Laplace)."""
         return {n: abs(jacobian(n, x)) * s
                 for n, x, s in zip(self.fitted, self.free_estimate, self.free_sd, strict=True)}
-
-    @property
-    def correlation(self) -> np.ndarray:
-        s = self.free_sd
-        return self.free_cov / np.outer(s, s)
 
     @property
     def spread(self) -> tuple[np.ndarray, np.ndarray]:
@@ -517,8 +511,9 @@ def calibrate(source, prior: str | Path | None = None, fitted: Sequence[str] = F
         bar.close()
     chain = None
     if mcmc_steps:
-        def log_posterior(x: np.ndarray) -> float:
-            return -objective(x)
+        def log_posterior(x: np.ndarray) -> float:  # as objective, not in the optimiser's history
+            ll = log_likelihood(cases, probabilities(x))
+            return ll - 0.5 * float(np.sum(((x - x0) / prior_sd) ** 2))
 
         chain = sample(log_posterior, best, cov, mcmc_steps, seed,
                        progress=progress is not False)

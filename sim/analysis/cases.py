@@ -84,11 +84,17 @@ def in_date_order(cases: Iterable[Scenario]) -> list[Scenario]:
 
 
 def case_set_hash(files: Iterable[str | Path], *extra: str) -> str:
-    """A name for a set of case files: SHA-256 of their contents (in name order) and of
-    ``extra`` (e.g. the prior and the fit's settings).  Editing any case changes it."""
+    """A name for a set of case files: SHA-256 of their contents (in name order, each with
+    the files it inherits from through ``base:``) and of ``extra`` (e.g. the prior and the
+    fit's settings).  Editing any case, or a file a case inherits from, changes it."""
+    from ..scenario.inheritance import resolve_chain
+
     digest = hashlib.sha256()
     for path in sorted(Path(f) for f in files):
-        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+        chain, _ = resolve_chain(path)
+        bases = [Path(name) for name, _ in chain[1:]]
+        for part in (path, *bases):
+            digest.update(part.name.encode() + b"\0" + part.read_bytes() + b"\0")
     for text in extra:
         digest.update(text.encode() + b"\0")
     return digest.hexdigest()

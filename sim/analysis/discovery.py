@@ -20,7 +20,6 @@ test of whether the restriction raises the density by more than chance would.
 
 from __future__ import annotations
 
-import json
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -604,6 +603,3 @@ def _qp_note(row: dict, column: str) -> str:
     return "" if not np.isfinite(value) else f" (qp {value:.1g})"
 
 
-def read_summary(folder: str | Path) -> dict:
-    """``discovery.json`` of a discovery folder, as a dict."""
-    return json.loads((Path(folder) / "discovery.json").read_text())

@@ -97,7 +97,8 @@ class SweepResult:
 
 def _point(scenario: Scenario, keys: list[str], values, runs: int, seed: int) -> np.ndarray:
     changed = scenario.with_values(dict(zip(keys, map(float, values), strict=True)))
-    return run(changed, runs=runs, seed=seed, progress=False).counts
+    # serial: the points themselves run in parallel on the sweep's executor
+    return run(changed, runs=runs, seed=seed, progress=False, executor="serial").counts
 
 
 def design(axes: list[Axis], samples: int | None, seed: int, runs: int = 1) -> np.ndarray:

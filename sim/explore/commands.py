@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 from . import DEFAULT_RUNS, DEFAULT_SEED, MAX_RUNS
@@ -13,16 +12,9 @@ DEFAULT_PORT = 8866
 
 
 def _whole(low: int, high: int, what: str):
-    def parse(text: str) -> int:
-        try:
-            value = int(text.replace("_", ""))
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
-        if not low <= value <= high:
-            raise argparse.ArgumentTypeError(f"expected {what}, got {text}")
-        return value
+    from ..cli import _checked
 
-    return parse
+    return _checked(int, lambda v: low <= v <= high, what)
 
 
 def register(sub) -> None:

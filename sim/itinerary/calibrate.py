@@ -161,7 +161,7 @@ class StrengthFit:
             lines.append(f"{name:<14}{best:>10.2f}{f'[{lo:g}, {hi:g}]':>16}   "
                          + "; ".join(parts))
         lines.append(f"log-likelihood: {self.log_likelihood.max():.3f} at the best point, "
-                     f"{self.log_likelihood[(0,) * len(self.groups)]:.3f} with no precedent "
+                     f"{self._at(0.0):.3f} with no precedent "
                      f"(every strength 0), {self._at(1.0):.3f} at the prior")
         return "\n".join(lines)
 

@@ -35,7 +35,7 @@ from scipy.special import expit, logit
 
 from ..catalogue import Spec
 from ..errors import ABSENT, Problem, ScenarioError
-from ..outcomes import ARREST, HOSTED, LEFT_EARLY
+from ..outcomes import HOSTED, LEFT_EARLY
 
 #: The precedent weights: bounds and meaning (the catalogue of this package).
 PRECEDENT_PARAMS: dict[str, Spec] = {
@@ -194,7 +194,7 @@ def carry_over(values: Mapping[str, np.ndarray | float], visit: int, itinerary,
         unpunished = _unpunished(outcome, finding)
         years = (this.arrival - before.arrival).days / 365.25
         memory = 0.5 ** (years / half_life)
-        court_shift += memory * (weights["court_recovery"] * (finding | (outcome == ARREST))
+        court_shift += memory * (weights["court_recovery"] * finding
                                  - weights["court_wear"] * unpunished)
         visitor_shift += memory * (weights["visitor_emboldened"] * (outcome == HOSTED)
                                    - weights["visitor_deterred"] * (outcome == LEFT_EARLY))

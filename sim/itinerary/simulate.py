@@ -30,6 +30,7 @@ from ..engine import (
     precise_enough,
     release,
 )
+from ..errors import UsageError
 from ..executors import in_order, make_executor
 from ..model import WarrantVisitModel
 from ..outcomes import ARREST
@@ -121,7 +122,7 @@ def _add_paths(paths: dict, states: np.ndarray, findings: np.ndarray) -> None:
 def run_itinerary(itinerary: Itinerary, runs: int | None = None, seed: int | None = None, *,
                   precision: float | None = None,
                   precedent: PrecedentWeights | None = None, chunk_size: int = DEFAULT_CHUNK,
-                  out: str | Path | None = None, executor: str = "serial",
+                  out: str | Path | None = None, executor: str = "threads",
                   workers: int | None = None, scheduler: str | None = None,
                   given: dict[str, str] | None = None,
                   progress: bool | None = None) -> ItineraryResult:
@@ -151,6 +152,11 @@ def run_itinerary(itinerary: Itinerary, runs: int | None = None, seed: int | Non
         that no world met raises :class:`~sim.errors.UsageError` (and nothing is written);
         :meth:`ItineraryResult.given` conditions a result afterwards.
     """
+    for visit_id, outcome in (given or {}).items():  # before anything runs
+        itinerary.index(visit_id)
+        if outcome not in STATES:
+            raise UsageError(f"unknown outcome {outcome!r} for visit {visit_id}",
+                             hint=f"use one of {', '.join(STATES)}")
     seed = new_seed() if seed is None else seed
     if runs is None:
         runs = MAX_PRECISION_RUNS if precision is not None else DEFAULT_RUNS

@@ -257,7 +257,7 @@ class Scenario:
             if isinstance(new, Distribution):  # checked when it was made
                 dist = new
             else:
-                value = _finite_number(new)
+                value = finite_number(new)
                 if value is None:
                     found.append(Problem(self.file, path, new, "a finite number (or a "
                                          "Distribution)"))
@@ -368,13 +368,13 @@ def _dates_following(scenario: Scenario, params: dict[str, Parameter]) -> ReadOn
 
 def number(value: object) -> float:
     """``value`` as a finite float, or a :class:`ScenarioError` if it is not one."""
-    out = _finite_number(value)
+    out = finite_number(value)
     if out is None:
         raise ScenarioError([Problem("<value>", "", value, "a finite number")])
     return out
 
 
-def _finite_number(value: object) -> float | None:
+def finite_number(value: object) -> float | None:
     """``value`` as a float if it is a finite number (not a bool, NaN or infinity)."""
     if isinstance(value, bool) or not isinstance(value, int | float | np.number):
         return None

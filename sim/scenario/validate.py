@@ -8,7 +8,6 @@ a historical case, and the weights (a weights file's and the scenario's own over
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +28,7 @@ from .types import (
     ReadOnly,
     Resolution,
     Scenario,
+    finite_number,
 )
 
 #: An id, matched in full (``fullmatch``: ``$`` alone would let a trailing newline through).
@@ -99,7 +99,8 @@ def posterior_from_document(doc: dict, name: str) -> tuple[Posterior | None, lis
     if node is None:
         return None, check.problems
     names = node.get("weights")
-    if (not isinstance(names, list) or not names or len(set(map(str, names))) != len(names)
+    if (not isinstance(names, list) or not names
+            or not all(isinstance(n, str) for n in names) or len(set(names)) != len(names)
             or any(n not in cat.WEIGHT_PARAMS for n in names)):
         check.add("posterior.weights", names, "a list of distinct global weights")
         return None, check.problems
@@ -110,8 +111,7 @@ def posterior_from_document(doc: dict, name: str) -> tuple[Posterior | None, lis
         return None, check.problems
     for i, row in enumerate(rows):
         if (not isinstance(row, list) or len(row) != len(names)
-                or not all(isinstance(v, int | float) and not isinstance(v, bool)
-                           and math.isfinite(v) for v in row)):
+                or any(finite_number(v) is None for v in row)):
             check.add(f"posterior.samples[{i}]", row,
                       f"a list of {len(names)} finite numbers (one per posterior.weights)")
             return None, check.problems
