@@ -207,6 +207,21 @@ def replication_table(first_block: int, outcome: np.ndarray, noncompliance: np.n
     return pa.table(columns)
 
 
+def outcomes_with(scenario: Scenario, seed: int, first_block: int, sizes: list[int],
+                  values: dict) -> tuple[np.ndarray, np.ndarray]:
+    """Each world's outcome code and the Court's non-compliance finding in blocks
+    ``first_block ..`` of run ``seed``, with the parameter values ``values`` (as
+    :func:`sim.sampling.draw_parameters` gives them, some changed): the model alone,
+    without its daily records, for analyses that set the parameters themselves
+    (calibration, screens, itineraries)."""
+    streams = Streams.for_range(seed, first_block, sizes)
+    model = WarrantVisitModel(scenario, streams, values=values, collect=False).run_to_end()
+    outcome = model.outcome.copy()
+    finding = np.asarray(model.noncompliance, dtype=bool).copy()
+    release(model)
+    return outcome, finding
+
+
 def release(model: WarrantVisitModel) -> None:
     """Free a finished model's arrays now, so memory stays bounded across chunks.
 

@@ -146,17 +146,12 @@ class CaseSimulator:
 
     def counts(self, weights: Mapping[str, float]) -> np.ndarray:
         """Outcome counts ``(cases, 4)`` with the given weights fixed in every world."""
-        from ..engine import release
-        from ..model import WarrantVisitModel
-
+        from ..engine import outcomes_with
         out = np.zeros((len(self.cases), len(OUTCOMES)), dtype=np.int64)
         fixed = {f"weights.{k}": float(v) for k, v in weights.items()}
         for i, (case, draws) in enumerate(zip(self.cases, self._draws, strict=True)):
-            streams = Streams.for_range(self.seed, 0, self.sizes)
-            model = WarrantVisitModel(case, streams, values={**draws, **fixed},
-                                      collect=False).run_to_end()
-            out[i] = np.bincount(model.outcome, minlength=len(OUTCOMES))
-            release(model)
+            outcome, _ = outcomes_with(case, self.seed, 0, self.sizes, {**draws, **fixed})
+            out[i] = np.bincount(outcome, minlength=len(OUTCOMES))
         return out
 
 

@@ -18,9 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..analysis.compare import Z95
-from ..engine import check_run_arguments, chunk_within_budget, release
+from ..engine import check_run_arguments, chunk_within_budget, outcomes_with
 from ..errors import UsageError
-from ..model import WarrantVisitModel
 from ..outcomes import OUTCOMES
 from ..sampling import draw_parameters
 from ..scenario import Scenario
@@ -106,11 +105,7 @@ def screen(scenario: Scenario, runs: int = 20_000, seed: int = 1,
     values = draw_parameters(scenario, Streams.for_range(seed, 0, sizes))
 
     def outcomes(changed: dict) -> np.ndarray:
-        model = WarrantVisitModel(scenario, Streams.for_range(seed, 0, sizes),
-                                  values={**values, **changed}, collect=False).run_to_end()
-        out = model.outcome.copy()
-        release(model)
-        return out
+        return outcomes_with(scenario, seed, 0, sizes, {**values, **changed})[0]
 
     base = outcomes({})
     effects = []

@@ -86,18 +86,15 @@ class SequenceSimulator:
 
     def counts(self, precedent: PrecedentWeights) -> np.ndarray:
         """Outcome counts ``(visits, 4)``, each visit given the recorded earlier outcomes."""
-        from ..engine import release
-        from ..model import WarrantVisitModel
+        from ..engine import outcomes_with
 
         history = History([np.full(self.n, c, dtype=np.int8) for c in self.codes],
                           [np.full(self.n, f) for f in self.findings])
         out = np.zeros((len(self.codes), len(OUTCOMES)), dtype=np.int64)
         for k, visit in enumerate(self.itinerary.visits):
             values = carry_over(self._draws[k], k, self.itinerary, history, precedent)
-            model = WarrantVisitModel(visit.scenario, Streams.for_range(self.seed, 0, self.sizes),
-                                      values=values, collect=False).run_to_end()
-            out[k] = np.bincount(model.outcome, minlength=len(OUTCOMES))
-            release(model)
+            outcome, _ = outcomes_with(visit.scenario, self.seed, 0, self.sizes, values)
+            out[k] = np.bincount(outcome, minlength=len(OUTCOMES))
         return out
 
     def log_likelihood(self, precedent: PrecedentWeights) -> np.ndarray:

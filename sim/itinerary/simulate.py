@@ -26,13 +26,12 @@ from ..engine import (
     check_run_arguments,
     chunk_within_budget,
     new_seed,
+    outcomes_with,
     plan_chunks,
     precise_enough,
-    release,
 )
 from ..errors import UsageError
 from ..executors import in_order, make_executor
-from ..model import WarrantVisitModel
 from ..outcomes import ARREST
 from ..sampling import draw_parameters
 from ..streams import BLOCK, Streams
@@ -70,11 +69,8 @@ def simulate_worlds(itinerary: Itinerary, precedent: PrecedentWeights, seed: int
     for k, visit in enumerate(itinerary.visits):
         values = draw_parameters(visit.scenario, Streams.for_range(seed, first_block, sizes))
         shifted = carry_over(values, k, itinerary, history, precedent)
-        model = WarrantVisitModel(visit.scenario, Streams.for_range(seed, first_block, sizes),
-                                  values=shifted, collect=False).run_to_end()
-        outcome = model.outcome.astype(np.int8)
-        finding = np.asarray(model.noncompliance, dtype=bool).copy()
-        release(model)
+        outcome, finding = outcomes_with(visit.scenario, seed, first_block, sizes, shifted)
+        outcome = outcome.astype(np.int8)
         raw.append(outcome)
         if in_custody is None:
             in_custody = np.zeros(len(outcome), dtype=bool)
