@@ -283,23 +283,17 @@ def test_a_damaged_or_foreign_file_is_refused_in_one_line(db, capsys, spoil, mes
     assert db.read_bytes() == before
 
 
-def test_a_ledger_of_a_newer_schema_is_refused(db):
+@pytest.mark.parametrize("tampering, message", [
+    ("PRAGMA user_version = 2", "newer version"),  # a ledger of a newer schema
+    ("DROP TRIGGER resolutions_no_update", "damaged.*triggers are missing"),  # not append-only
+])
+def test_a_newer_or_tampered_ledger_is_refused(db, tampering, message):
     with Ledger.open(db, create=True):
         pass
     raw = sqlite3.connect(db)
-    raw.execute("PRAGMA user_version = 2")
+    raw.execute(tampering)
     raw.close()
-    with pytest.raises(LedgerError, match="newer version"):
-        Ledger.open(db)
-
-
-def test_a_ledger_whose_append_only_triggers_were_dropped_is_refused(db):
-    with Ledger.open(db, create=True):
-        pass
-    raw = sqlite3.connect(db)
-    raw.execute("DROP TRIGGER resolutions_no_update")
-    raw.close()
-    with pytest.raises(LedgerError, match="damaged.*triggers are missing"):
+    with pytest.raises(LedgerError, match=message):
         Ledger.open(db)
 
 

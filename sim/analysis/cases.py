@@ -87,13 +87,11 @@ def case_set_hash(files: Iterable[str | Path], *extra: str) -> str:
     """A name for a set of case files: SHA-256 of their contents (in name order, each with
     the files it inherits from through ``base:``) and of ``extra`` (e.g. the prior and the
     fit's settings).  Editing any case, or a file a case inherits from, changes it."""
-    from ..scenario.inheritance import resolve_chain
+    from ..scenario.inheritance import chain_files
 
     digest = hashlib.sha256()
     for path in sorted(Path(f) for f in files):
-        chain, _ = resolve_chain(path)
-        bases = [Path(name) for name, _ in chain[1:]]
-        for part in (path, *bases):
+        for part in chain_files(path):
             digest.update(part.name.encode() + b"\0" + part.read_bytes() + b"\0")
     for text in extra:
         digest.update(text.encode() + b"\0")

@@ -22,11 +22,10 @@ DEFAULT_RUNS = 100_000
 def scenario_files(path: str | Path) -> tuple[ScenarioFile, ...]:
     """The scenario file and each file it inherits from (``base:``), with their sha256."""
     from ..output import file_sha256
-    from ..scenario.inheritance import resolve_chain
+    from ..scenario.inheritance import chain_files
 
-    chain, _ = resolve_chain(Path(path))
-    return tuple(ScenarioFile(os.path.normpath(name), file_sha256(Path(name)))
-                 for name, _doc in chain)
+    return tuple(ScenarioFile(os.path.normpath(name), file_sha256(name))
+                 for name in chain_files(path))
 
 
 def outcome_forecasts(summary: Mapping) -> dict[str, OutcomeForecast]:

@@ -36,6 +36,13 @@ def scenario_root(path: Path) -> Path:
     return Path(os.path.abspath(path)).parent.parent.resolve()
 
 
+def chain_files(path: str | Path) -> list[Path]:
+    """The file and each file it inherits from (``base:``), most derived first (as far as
+    they can be read: a broken chain is reported by :func:`resolve_chain`)."""
+    chain, _ = resolve_chain(Path(path))
+    return [Path(name) for name, _doc in chain]
+
+
 def resolve_chain(path: Path) -> tuple[list[tuple[str, dict]], list[Problem]]:
     """Read a file and its bases.
 
