@@ -233,6 +233,25 @@ class VisitingState(Actor):
         read = shift(intent, self.misreading)
         return self.awareness * (1.0 - (1.0 - read) * (1.0 - m.obedience * order))
 
+    def threshold(self, intent, order) -> np.ndarray:
+        """The misreading above which :meth:`risk` exceeds the accepted risk, per world
+        (``-inf``: whatever the misreading, ``+inf``: never), for
+        :class:`sim.expected.ExpectedOutcomes`.
+
+        The risk is ``floor + (awareness - floor) * read`` with ``read = shift(intent,
+        misreading)``, so it exceeds the accepted risk exactly when ``read`` exceeds
+        ``need`` below, that is when the misreading exceeds ``logit(need) -
+        logit(intent)``.  Where that is undefined (0/0, a negative ratio), the risk does
+        not depend on the misreading: it exceeds the accepted risk everywhere or nowhere,
+        as the floor does (a ``need`` above 1 is clipped to 1 so that it reads "nowhere").
+        """
+        floor = self.awareness * self.model.obedience * order  # an obeyed court order
+        accepted = self.accepted_risk
+        with np.errstate(divide="ignore", invalid="ignore"):
+            need = np.minimum((accepted - floor) / (self.awareness - floor), 1.0)
+            cut = np.log(need * (1.0 - intent) / ((1.0 - need) * intent))
+        return np.where(np.isnan(cut), np.where(floor > accepted, -np.inf, np.inf), cut)
+
     def plan(self):
         """Before it is committed: call the trip off when the risk is too high."""
         m = self.model

@@ -51,7 +51,7 @@ _positive_int = _checked(int, lambda v: v >= 1, "a whole number >= 1")
 _seed = _checked(int, lambda v: v >= 0, "a whole number >= 0 as the seed")
 _half_width = _checked(float, lambda v: 0 < v < 0.5, "a half-width between 0 and 0.5")
 _whole = _checked(int, lambda v: v >= 0, "a whole number >= 0")
-DEFAULT_MCMC_STEPS = 60
+DEFAULT_MCMC_STEPS = 0
 
 
 def _date(text: str) -> dt.date:
@@ -183,8 +183,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="fit only on the cases resolved before this date (the prior alone "
                         "when there are none)")
     p.add_argument("--mcmc-steps", type=_whole, default=DEFAULT_MCMC_STEPS, metavar="N",
-                   help="steps per walker of the posterior sampler (emcee); 0: mode and "
-                        f"Laplace approximation only (default {DEFAULT_MCMC_STEPS})")
+                   help="steps per walker of the posterior sampler (emcee; the shipped "
+                        "weights used 60); 0: draws from the Laplace approximation at the "
+                        f"mode (default {DEFAULT_MCMC_STEPS})")
+    p.add_argument("--workers", type=_positive_int, default=os.cpu_count() or 1,
+                   help="worker processes the cases are shared out among (default: one per "
+                        "core); the result does not depend on it")
     p.add_argument("--out", type=Path, default=Path("results/calibration/weights.yaml"),
                    help="new weights file to write (default results/calibration/weights.yaml; "
                         "sim/data/weights.yaml ships it)")
@@ -455,7 +459,7 @@ def _calibrate(args) -> int:
     fit = calibrate(args.cases, prior=args.prior, fitted=_names(args.fit), runs=args.runs,
                     seed=args.seed, max_evals=args.max_evals,
                     progress=False if args.quiet else None, before=args.before,
-                    mcmc_steps=args.mcmc_steps)
+                    mcmc_steps=args.mcmc_steps, workers=args.workers)
     path = fit.write(args.out, replace=args.replace)
     print(fit.table())
     print(f"\nwrote {path}")

@@ -222,6 +222,21 @@ def outcomes_with(scenario: Scenario, seed: int, first_block: int, sizes: list[i
     return outcome, finding
 
 
+def expected_counts(scenario: Scenario, seed: int, first_block: int, sizes: list[int],
+                    values: dict) -> np.ndarray:
+    """Expected outcome counts of the worlds of :func:`outcomes_with`: each world's outcome
+    probabilities integrated over the host's resolve and the visitor's misreading
+    (:mod:`sim.expected`), summed; shape ``(4,)``, in :data:`~sim.outcomes.OUTCOMES`
+    order."""
+    streams = Streams.for_range(seed, first_block, sizes)
+    model = WarrantVisitModel(scenario, streams, values=values, collect=False,
+                              expected=True).run_to_end()
+    assert model.probabilities is not None
+    counts = model.probabilities.sum(axis=0)
+    release(model)
+    return counts
+
+
 def release(model: WarrantVisitModel) -> None:
     """Free a finished model's arrays now, so memory stays bounded across chunks.
 

@@ -152,11 +152,13 @@ class ProcessPool(cf.ProcessPoolExecutor):
     have threads (progress bars, a notebook's kernel, Dask), and forking a threaded
     process can deadlock the child."""
 
-    def __init__(self, workers: int | None = None):
+    def __init__(self, workers: int | None = None,
+                 initializer: Callable[..., object] | None = None, initargs: tuple = ()):
         self.workers = workers or os.cpu_count() or 1
         context = mp.get_context("forkserver" if "forkserver" in mp.get_all_start_methods()
                                  else "spawn")
-        super().__init__(max_workers=self.workers, mp_context=context)
+        super().__init__(max_workers=self.workers, mp_context=context,
+                         initializer=initializer, initargs=initargs)
 
 
 class DaskExecutor(cf.Executor):

@@ -20,6 +20,7 @@ from .agents import (
     WesternActor,
 )
 from .errors import NonFiniteError
+from .expected import ExpectedOutcomes
 from .outcomes import HOSTED, LEFT_EARLY, PENDING
 from .sampling import draw_parameters
 from .scenario import Scenario
@@ -52,10 +53,15 @@ class WarrantVisitModel(mesa.Model):
     collect : bool, default True
         Record the daily means with Mesa's DataCollector.  Calibration, which reads
         only the outcomes, turns it off: it costs about 40% of a short run.
+    expected : bool, default False
+        Accumulate each world's outcome probabilities integrated over the host's resolve
+        and the visitor's misreading (:mod:`sim.expected`), in ``probabilities`` once
+        finished, instead of drawing the outcomes (``outcome`` is then not simulated);
+        for calibration's likelihood.
     """
 
     def __init__(self, scenario: Scenario, streams: Noise, values: dict | None = None,
-                 collect: bool = True):
+                 collect: bool = True, expected: bool = False):
         # Mesa's own generators are never used for the model's randomness (which all
         # goes through ``streams``); a fixed seed keeps them out of any global state.
         super().__init__(rng=np.random.default_rng(0))
@@ -97,6 +103,9 @@ class WarrantVisitModel(mesa.Model):
                 else:
                     setattr(self, role, agent)  # self.court, self.visitor, self.host
         self.responders: list[Actor] = [self.court, *self.western, *self.lobbies, self.visitor]
+        self.expected = ExpectedOutcomes(streams.n, self.weights["perception_sd"]) \
+            if expected else None
+        self.probabilities: np.ndarray | None = None
         self._check_intent()
         self.stance_path[0] = self.host.intent
 
@@ -168,12 +177,10 @@ class WarrantVisitModel(mesa.Model):
                 actor.respond(news)
         self.host.weigh()
         self._check_intent()
-        if self.day <= self.commitment_day:
-            self.visitor.plan()
-        if self.visiting:
-            self.host.decide()
-            if self.day < self.departure_day:
-                self.visitor.stay_or_leave()
+        if self.expected is None:
+            self._choose()
+        else:
+            self._choose_expected(self.expected)
         self.day += 1
         self.stance_path[self.day] = self.host.intent
         if self.day == self.horizon:
@@ -181,10 +188,33 @@ class WarrantVisitModel(mesa.Model):
         if self.collect:
             self.datacollector.collect(self)
 
+    def _choose(self) -> None:
+        """The day's choices, drawn: the visitor plans (until committed), the host decides
+        and the visitor stays or leaves (while visiting)."""
+        if self.day <= self.commitment_day:
+            self.visitor.plan()
+        if self.visiting:
+            self.host.decide()
+            if self.day < self.departure_day:
+                self.visitor.stay_or_leave()
+
+    def _choose_expected(self, expected: ExpectedOutcomes) -> None:
+        """The same choices, integrated over the host's resolve and the visitor's
+        misreading."""
+        host, visitor = self.host, self.visitor
+        if self.day <= self.commitment_day:
+            expected.plan(visitor.threshold(host.intent, self.court_order))
+        if self.visiting:
+            expected.decide(host.arrest_chance)
+            if self.day < self.departure_day:
+                expected.stay_or_leave(visitor.threshold(host.intent, self.court_order))
+
     def _finish(self) -> None:
         self.outcome[self.outcome == PENDING] = HOSTED
         defied = (self.outcome == HOSTED) | (self.outcome == LEFT_EARLY)
         self.noncompliance = self.court.rule_on_compliance(defied, self.streams.random())
+        if self.expected is not None:
+            self.probabilities = self.expected.finish()
         self.running = False
 
     def run_to_end(self) -> WarrantVisitModel:

@@ -72,7 +72,9 @@ def test_tiny_calibration_raises_the_likelihood_and_writes_a_loadable_file(few_c
     assert all(s > 0 and math.isfinite(s) for s in sd.values())
     path = fit.write(tmp_path / "w.yaml")
     doc = yaml.safe_load(path.read_text())
-    assert set(doc) <= {"weights", "description", "calibration", "correlations"}
+    assert set(doc) <= {"weights", "description", "calibration", "correlations", "posterior"}
+    # without MCMC, the posterior draws forecasts cycle over come from the Laplace Gaussian
+    assert "Laplace" in doc["posterior"]["sampler"] and len(doc["posterior"]["samples"]) == 200
     assert doc["calibration"]["cases"] == [f[:-5] for f in FEW]
     assert doc["weights"]["legal"]["dist"] == "lognormal"
     assert doc["weights"]["risk_tolerance"]["dist"] == "logitnormal"

@@ -47,8 +47,9 @@ class FitSettings:
 
 
 #: The source files whose change makes every cached fit stale.
-MODEL_SOURCES = ("agents.py", "model.py", "sampling.py", "streams.py", "distributions.py",
-                 "catalogue.py", "analysis/calibration.py", "analysis/posterior.py")
+MODEL_SOURCES = ("agents.py", "model.py", "expected.py", "sampling.py", "streams.py",
+                 "distributions.py", "catalogue.py", "analysis/calibration.py",
+                 "analysis/posterior.py")
 
 
 def model_fingerprint() -> str:

@@ -8,21 +8,26 @@ Method (documented in ``docs/calibration.md``)
   the prior.
 * For a candidate vector of the fitted weights, each case is simulated with ``runs``
   worlds and one fixed seed (common random numbers: every candidate sees the same
-  random draws, drawn once per case by :class:`CaseSimulator`).  The case's outcome
-  probabilities are the smoothed frequencies ``(count + 0.5) / (runs + 2)`` (add-half,
-  never 0), and the log-likelihood is the sum over cases of ``log p_case[outcome]``.
+  random draws, drawn once per case by :class:`CaseSimulator`).  Each world gives its
+  outcome probabilities integrated over the host's resolve and the visitor's misreading
+  (:mod:`sim.expected`), so the expected counts move smoothly with the weights.  The
+  case's outcome probabilities are the smoothed expected frequencies
+  ``(count + 0.5) / (runs + 2)`` (add-half, never 0), and the log-likelihood is the sum
+  over cases of ``log p_case[outcome]``.
 * The prior is the prior file's log-normal (or logit-normal) distributions: a Gaussian
   penalty on the transformed weights (log for positive weights, logit for shares).  It
   keeps weights that the 28 cases barely inform near their documented assumptions.
-* Mode: Nelder-Mead (adaptive) in the transformed space, with a capped number of
-  likelihood evaluations, and one restart from the best point with a smaller simplex.
+* Mode: BOBYQA (Py-BOBYQA), a derivative-free trust-region method that fits a quadratic
+  model to the evaluations, in the transformed space, with a capped number of likelihood
+  evaluations; about 160 for the 15 weights on the 28 cases.
 * Laplace approximation at the mode: the Fisher information of the cases,
   ``sum_c J_c' diag(1 / p_c) J_c`` with ``J_c`` from central differences, plus the prior's
   precision, inverted.
-* Posterior draws (``mcmc_steps``): ``emcee``'s ensemble sampler started from the Laplace
-  Gaussian (:mod:`.posterior`); the weights file then carries 200 joint draws, which
-  forecasts cycle over, and summarises each weight's draws as a log-normal or
-  logit-normal.  Without draws it writes the Laplace approximation itself.
+* Posterior draws: 200 exact draws from the Laplace Gaussian, or with ``mcmc_steps``
+  from ``emcee``'s ensemble sampler started there (:mod:`.posterior`).  The weights file
+  carries the draws, which forecasts cycle over, and summarises each weight as a
+  log-normal or logit-normal (the MCMC draws' median and spread, or the mode and its
+  Laplace spread).
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import time
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
@@ -47,15 +53,18 @@ from ..scenario import Scenario, read_yaml, weights_from_document
 from ..streams import Streams, block_sizes
 from .cases import load_cases, outcome_index, resolved_before
 from .defaults import DEFAULT_MAX_EVALS, DEFAULT_RUNS, DEFAULT_SEED, FITTED
-from .posterior import Chain, prior_draws, sample
+from .posterior import SAMPLERS, Chain, gaussian_draws, sample
 
-# The engine and the model (Mesa, pandas, pyarrow), scipy.optimize and tqdm are imported
+# The engine and the model (Mesa, pandas, pyarrow), Py-BOBYQA and tqdm are imported
 # where they are used.
 
 #: Prior sd of a transformed weight that the prior file gives as a fixed value.
 PRIOR_SD = {"identity": 2.0, "log": 1.0, "logit": 1.5}
 #: Step of the central differences for the Fisher information (transformed units).
 FD_STEP = 0.2
+#: The optimiser's first and last trust-region radius (transformed units): it stops when
+#: the region has shrunk to ``TRUST_END``, a hundredth of a logit.
+TRUST_START, TRUST_END = 0.5, 0.01
 
 
 def prior_weights_file() -> Path:
@@ -132,27 +141,88 @@ class CaseSimulator:
 
     With common random numbers a case's parameter draws do not depend on the weights
     being fitted, so they are drawn once per case and only the fitted weights change
-    between candidates; the counts equal those of a full run with the same seed.
+    between candidates.  With ``workers > 1`` the cases are shared out, by their number
+    of days, among that many worker processes, each holding its cases' draws; the
+    counts are the same.  Use it as a context manager (or call :meth:`close`) to stop
+    the workers.
     """
 
-    def __init__(self, cases: Sequence[Scenario], runs: int, seed: int):
+    def __init__(self, cases: Sequence[Scenario], runs: int, seed: int, workers: int = 1):
         from ..sampling import draw_parameters
 
         self.cases = list(cases)
         self.runs, self.seed = runs, seed
         self.sizes = block_sizes(runs)
-        self._draws = [draw_parameters(c, Streams.for_range(seed, 0, self.sizes))
-                       for c in self.cases]
+        self._shards: list[tuple[list[int], Any]] = []
+        self._draws: list[dict] = []
+        if workers > 1 and len(self.cases) > 1:
+            from ..executors import ProcessPool
+
+            for part in _share_out(self.cases, workers):
+                pool = ProcessPool(1, initializer=_load_shard,
+                                   initargs=([self.cases[i] for i in part], runs, seed))
+                self._shards.append((part, pool))
+        else:
+            self._draws = [draw_parameters(c, Streams.for_range(seed, 0, self.sizes))
+                           for c in self.cases]
 
     def counts(self, weights: Mapping[str, float]) -> np.ndarray:
-        """Outcome counts ``(cases, 4)`` with the given weights fixed in every world."""
-        from ..engine import outcomes_with
-        out = np.zeros((len(self.cases), len(OUTCOMES)), dtype=np.int64)
+        """Expected outcome counts ``(cases, 4)`` with the given weights fixed in every
+        world (:func:`sim.engine.expected_counts`)."""
+        if not self._shards:
+            return self._counts(weights)
+        futures = [(part, pool.submit(_shard_counts, dict(weights)))
+                   for part, pool in self._shards]
+        out = np.zeros((len(self.cases), len(OUTCOMES)))
+        for part, future in futures:
+            out[part] = future.result()
+        return out
+
+    def _counts(self, weights: Mapping[str, float]) -> np.ndarray:
+        from ..engine import expected_counts
+        out = np.zeros((len(self.cases), len(OUTCOMES)))
         fixed = {f"weights.{k}": float(v) for k, v in weights.items()}
         for i, (case, draws) in enumerate(zip(self.cases, self._draws, strict=True)):
-            outcome, _ = outcomes_with(case, self.seed, 0, self.sizes, {**draws, **fixed})
-            out[i] = np.bincount(outcome, minlength=len(OUTCOMES))
+            out[i] = expected_counts(case, self.seed, 0, self.sizes, {**draws, **fixed})
         return out
+
+    def close(self) -> None:
+        for _, pool in self._shards:
+            pool.shutdown(cancel_futures=True)
+        self._shards = []
+
+    def __enter__(self) -> CaseSimulator:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _share_out(cases: Sequence[Scenario], workers: int) -> list[list[int]]:
+    """Case indices in ``workers`` groups of about equal work (days simulated, plus a
+    few days' worth for building each model), longest case first."""
+    work = [c.days_before_visit + c.visit_days + 4 for c in cases]
+    parts: list[list[int]] = [[] for _ in range(min(workers, len(cases)))]
+    load = [0] * len(parts)
+    for i in sorted(range(len(cases)), key=lambda i: -work[i]):
+        j = load.index(min(load))
+        parts[j].append(i)
+        load[j] += work[i]
+    return [sorted(p) for p in parts]
+
+
+#: The cases of a worker process of :class:`CaseSimulator`.
+_SHARD: CaseSimulator | None = None
+
+
+def _load_shard(cases: list[Scenario], runs: int, seed: int) -> None:
+    global _SHARD
+    _SHARD = CaseSimulator(cases, runs, seed)
+
+
+def _shard_counts(weights: dict[str, float]) -> np.ndarray:
+    assert _SHARD is not None, "the worker was started without its cases"
+    return _SHARD.counts(weights)
 
 
 def log_likelihood(cases: Sequence[Scenario], probabilities: np.ndarray) -> float:
@@ -185,7 +255,7 @@ class Calibration:
     prior_probabilities: np.ndarray
     history: list[float] = field(default_factory=list, repr=False)
     before: dt.date | None = None  # an as-of fit: only cases resolved before this day
-    chain: Chain | None = None  # posterior draws (transformed units), when sampled
+    chain: Chain | None = None  # posterior draws (transformed units)
 
     @property
     def free_sd(self) -> np.ndarray:
@@ -200,9 +270,9 @@ class Calibration:
     @property
     def spread(self) -> tuple[np.ndarray, np.ndarray]:
         """Centre and covariance of the transformed weights that forecasts draw from: the
-        posterior draws' median and covariance when sampled, else the mode and the
-        Laplace covariance."""
-        if self.chain is None:
+        MCMC draws' median and covariance when sampled, else the mode and the Laplace
+        covariance."""
+        if self.chain is None or self.chain.sampler != "emcee":
             return self.free_estimate, self.free_cov
         samples = self.chain.samples
         return np.median(samples, axis=0), np.atleast_2d(np.cov(samples, rowvar=False))
@@ -223,7 +293,9 @@ class Calibration:
             c = self.chain
             lines.append(f"posterior: {c.walkers} walkers x {c.steps} steps (half burn-in), "
                          f"acceptance {c.acceptance:.2f}, autocorrelation time up to "
-                         f"{c.autocorrelation:.0f} steps, {len(c.samples)} draws kept")
+                         f"{c.autocorrelation:.0f} steps, {len(c.samples)} draws kept"
+                         if c.sampler == "emcee" else
+                         f"posterior: {len(c.samples)} {SAMPLERS[c.sampler]}")
             header += f"{'80% credible':>22}"
         lines.append(header)
         for i, n in enumerate(self.fitted):
@@ -241,7 +313,8 @@ class Calibration:
         when = f" resolved before {self.before}" if self.before else ""
         centre, cov = self.spread
         spread_sd = np.sqrt(np.diag(cov))
-        how = ("posterior median and spread of the MCMC draws" if self.chain is not None
+        how = ("posterior median and spread of the MCMC draws"
+               if self.chain is not None and self.chain.sampler == "emcee"
                else "posterior mode and Laplace spread")
         weights = {}
         for name, node in self.prior_doc["weights"].items():
@@ -261,9 +334,10 @@ class Calibration:
             }
         calibration: dict[str, Any] = {
             "method": "posterior of the transformed weights (log, or logit for shares): "
-                      "Monte Carlo outcome frequencies with common random numbers "
+                      "Monte Carlo outcome frequencies with common random numbers, "
+                      "integrated over the host's resolve and the visitor's misreading "
                       "(add-half smoothing) and the prior file's distributions as "
-                      "Gaussian priors; mode by Nelder-Mead, Laplace approximation at the "
+                      "Gaussian priors; mode by BOBYQA, Laplace approximation at the "
                       "mode (Fisher information from central differences plus prior "
                       "precision), and, when sampled, posterior draws by ensemble MCMC "
                       "(emcee) that forecasts cycle over. See docs/calibration.md.",
@@ -413,7 +487,7 @@ def calibrate(source, prior: str | Path | None = None, fitted: Sequence[str] = F
               runs: int = DEFAULT_RUNS, seed: int = DEFAULT_SEED,
               max_evals: int = DEFAULT_MAX_EVALS, progress: bool | None = None,
               desc: str = "calibrate", before: dt.date | None = None,
-              mcmc_steps: int = 0) -> Calibration:
+              mcmc_steps: int = 0, workers: int = 1) -> Calibration:
     """Fit ``fitted`` weights to the resolved cases in ``source`` (folder or file list).
 
     Every case is loaded with the prior weights file (default ``weights_prior.yaml``),
@@ -423,17 +497,21 @@ def calibrate(source, prior: str | Path | None = None, fitted: Sequence[str] = F
     ----------
     before : only the cases resolved before this date (an as-of fit).  With none, the
         result is the prior itself.
+    workers : worker processes the cases are shared out among (:class:`CaseSimulator`);
+        the result does not depend on it.
     mcmc_steps : when positive, also sample the posterior (:mod:`.posterior`) with this
         many steps per walker, starting from the mode and its Laplace approximation;
-        the weights file then carries the draws, and forecasts their spread.
+        otherwise the posterior draws come from the Laplace approximation itself.  The
+        weights file carries the draws, which forecasts cycle over.
     """
-    from scipy import optimize
+    import pybobyqa
     from tqdm.auto import tqdm
 
     from ..engine import MAX_CHUNK
 
     fitted = check_fitted(fitted)
-    for name, value, low in (("runs", runs, 10), ("max_evals", max_evals, 1)):
+    for name, value, low in (("runs", runs, 10), ("max_evals", max_evals, 1),
+                             ("workers", workers, 1)):
         if isinstance(value, bool) or not isinstance(value, int) or value < low:
             raise UsageError(f"{name} must be a whole number >= {low}, got {value!r}")
     if runs > MAX_CHUNK:
@@ -463,8 +541,8 @@ def calibrate(source, prior: str | Path | None = None, fitted: Sequence[str] = F
             runs=runs, seed=seed, seconds=time.perf_counter() - start,
             probabilities=np.zeros((0, len(OUTCOMES))),
             prior_probabilities=np.zeros((0, len(OUTCOMES))), before=before,
-            chain=prior_draws(x0, prior_sd, seed) if mcmc_steps else None)
-    simulator = CaseSimulator(cases, runs, seed)
+            chain=gaussian_draws(x0, np.diag(prior_sd ** 2), seed, "prior"))
+    simulator = CaseSimulator(cases, runs, seed, workers)
 
     cache: dict[tuple, np.ndarray] = {}
     bar = tqdm(total=max_evals, unit="eval", delay=2.0, disable=progress is False,
@@ -486,34 +564,31 @@ def calibrate(source, prior: str | Path | None = None, fitted: Sequence[str] = F
         history.append(-ll + penalty)
         return -ll + penalty
 
-    try:
-        best = x0
-        budget = max_evals
-        for scale in (0.5, 0.2):
-            if budget < 2 * len(fitted) + 2:
-                break
-            simplex = np.vstack([best, best + scale * np.eye(len(fitted))])
-            evaluated = len(cache)
-            res = optimize.minimize(objective, best, method="Nelder-Mead",
-                                    options={"maxfev": budget, "initial_simplex": simplex,
-                                             "xatol": 0.02, "fatol": 0.01, "adaptive": True})
-            if res.fun <= objective(best):
-                best = res.x
-            budget -= len(cache) - evaluated
+    try:  # stop the workers and the bar whatever happens
+        # Py-BOBYQA, deterministic as configured: coordinate directions for the first
+        # model and no restarts (the only places it would draw random numbers)
+        with warnings.catch_warnings():  # a budget below its first model's points is allowed
+            warnings.filterwarnings("ignore", "maxfun <= npt", RuntimeWarning)
+            found = pybobyqa.solve(objective, x0, rhobeg=TRUST_START, rhoend=TRUST_END,
+                                   maxfun=max_evals, objfun_has_noise=False,
+                                   user_params={"init.random_initial_directions": False})
+        best = found.x if found.x is not None and found.f <= objective(x0) else x0
         evaluations = len(cache)
         cov = _laplace_covariance(cases, probabilities, best, prior_sd)
+        bar.close()
+        chain = gaussian_draws(best, cov, seed, "laplace")
+        if mcmc_steps:
+            def log_posterior(x: np.ndarray) -> float:  # not in the optimiser's history
+                ll = log_likelihood(cases, probabilities(x))
+                return ll - 0.5 * float(np.sum(((x - x0) / prior_sd) ** 2))
+
+            chain = sample(log_posterior, best, cov, mcmc_steps, seed,
+                           progress=progress is not False)
+        p_hat = probabilities(best)
+        p_prior = probabilities(x0)
     finally:
         bar.close()
-    chain = None
-    if mcmc_steps:
-        def log_posterior(x: np.ndarray) -> float:  # as objective, not in the optimiser's history
-            ll = log_likelihood(cases, probabilities(x))
-            return ll - 0.5 * float(np.sum(((x - x0) / prior_sd) ** 2))
-
-        chain = sample(log_posterior, best, cov, mcmc_steps, seed,
-                       progress=progress is not False)
-    p_hat = probabilities(best)
-    p_prior = probabilities(x0)
+        simulator.close()
     return Calibration(
         fitted=fitted,
         estimate={n: from_free(n, v) for n, v in zip(fitted, best, strict=True)},

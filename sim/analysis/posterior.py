@@ -33,6 +33,10 @@ import numpy as np
 KEEP = 200
 #: Default ensemble: walkers per fitted weight (emcee needs at least two).
 WALKERS_PER_WEIGHT = 2
+#: How a chain's draws were made, as a weights file says it.
+SAMPLERS = {"emcee": "emcee (affine-invariant ensemble)",
+            "laplace": "exact draws from the Laplace approximation at the mode (no MCMC)",
+            "prior": "exact draws from the prior (no case to fit)"}
 
 
 @dataclass(frozen=True)
@@ -40,6 +44,7 @@ class Chain:
     """Posterior draws of the transformed weights and how the sampler behaved."""
 
     samples: np.ndarray  # (KEEP, fitted) transformed units
+    sampler: str  # a key of SAMPLERS
     walkers: int
     steps: int
     acceptance: float  # mean acceptance fraction of the walkers
@@ -47,8 +52,7 @@ class Chain:
     evaluations: int
 
     def describe(self) -> dict:
-        return {"sampler": "emcee (affine-invariant ensemble)" if self.steps else
-                "exact draws from the prior (no case to fit)",
+        return {"sampler": SAMPLERS[self.sampler],
                 "walkers": self.walkers, "steps": self.steps,
                 "burn_in": self.steps // 2, "kept": len(self.samples),
                 "acceptance": round(self.acceptance, 3),
@@ -98,17 +102,20 @@ def sample(log_posterior: Callable[[np.ndarray], float], mode: np.ndarray, cov: 
     finally:
         emcee_log.setLevel(level)
     keep = np.linspace(0, len(chain) - 1, min(KEEP, len(chain))).round().astype(int)
-    return Chain(samples=chain[keep], walkers=walkers, steps=steps,
+    return Chain(samples=chain[keep], sampler="emcee", walkers=walkers, steps=steps,
                  acceptance=float(np.mean(sampler.acceptance_fraction)),
                  autocorrelation=float(np.nanmax(tau)), evaluations=evaluations)
 
 
-def prior_draws(centre: np.ndarray, sd: np.ndarray, seed: int) -> Chain:
-    """The posterior when no case informs the weights: exact draws from the prior."""
-    rng = np.random.default_rng(np.random.SeedSequence([seed, 0x70726972]))  # "prir"
-    samples = centre + sd * rng.standard_normal((KEEP, len(centre)))
-    return Chain(samples=samples, walkers=0, steps=0, acceptance=float("nan"),
-                 autocorrelation=float("nan"), evaluations=0)
+def gaussian_draws(centre: np.ndarray, cov: np.ndarray, seed: int, sampler: str) -> Chain:
+    """:data:`KEEP` exact draws from a Gaussian of the transformed weights: the prior when
+    no case informs them (``sampler="prior"``), or the Laplace approximation at the mode
+    when no MCMC was asked for (``"laplace"``)."""
+    tag = {"prior": 0x70726972, "laplace": 0x6C61706C}[sampler]  # "prir", "lapl"
+    rng = np.random.default_rng(np.random.SeedSequence([seed, tag]))
+    samples = rng.multivariate_normal(centre, cov, size=KEEP, method="cholesky")
+    return Chain(samples=samples, sampler=sampler, walkers=0, steps=0,
+                 acceptance=float("nan"), autocorrelation=float("nan"), evaluations=0)
 
 
-__all__ = ["KEEP", "Chain", "prior_draws", "sample"]
+__all__ = ["KEEP", "SAMPLERS", "Chain", "gaussian_draws", "sample"]

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
+import sys
 from pathlib import Path
 
 from ..errors import UsageError
 
 #: Options of ``sim run`` that itineraries do not take yet, with why.
-_REFUSED = {"resume": "run it again with the same --seed: the result is the same",
-            "keep_draws": "the draws of each visit are those of its standalone run",
+_REFUSED = {"keep_draws": "the draws of each visit are those of its standalone run",
             "as_of": "give --weights FILE (an as-of fit) instead"}
 
 
@@ -54,8 +55,9 @@ def is_itinerary_run(args) -> bool:
 
 
 def run_command(args) -> int:
-    """Run an itinerary from ``sim run``'s arguments; print its tables; write its folder."""
-    from ..cli import DEFAULT_PRECISION
+    """Run an itinerary from ``sim run``'s arguments (or finish an interrupted one, with
+    ``--resume DIR``); print its tables; write its folder."""
+    from ..cli import DEFAULT_PRECISION, EXIT_INTERRUPTED
     from ..engine import DEFAULT_CHUNK, new_seed
     from .precedent import load_precedent_weights
     from .simulate import run_itinerary
@@ -65,29 +67,36 @@ def run_command(args) -> int:
         if getattr(args, name, None) not in (None, False):
             raise UsageError(f"--{name.replace('_', '-')} is not supported for itineraries "
                              f"({args.scenario})", hint=hint)
+    if args.resume:
+        _check_resume_options(args)
     itinerary = load_itinerary(args.scenario, weights=getattr(args, "weights", None))
     precedent = load_precedent_weights(getattr(args, "precedent_weights", None))
     conditions = dict(getattr(args, "given", None) or [])
     for visit_id in conditions:  # checked before anything runs
         itinerary.index(visit_id)
-    seed = new_seed() if args.seed is None else args.seed
-    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-    out = args.out or Path("results") / itinerary.id / f"{stamp}-seed{seed}"
+    seed = args.seed
     precision = args.precision
-    if args.runs is None and precision is None:
-        precision = DEFAULT_PRECISION  # as sim run: blocks until every interval is narrow
-    result = run_itinerary(itinerary, runs=args.runs, seed=seed, precision=precision,
-                           precedent=precedent,
-                           chunk_size=args.chunk_size or DEFAULT_CHUNK, out=out,
-                           executor=args.executor, workers=args.workers,
-                           scheduler=args.scheduler, given=conditions or None,
-                           progress=False if args.quiet else None)
+    if args.resume:
+        out = args.resume  # its seed, runs, chunking and precision are the run's own
+    else:
+        seed = new_seed() if seed is None else seed
+        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+        out = args.out or Path("results") / itinerary.id / f"{stamp}-seed{seed}"
+        if args.runs is None and precision is None:
+            precision = DEFAULT_PRECISION  # as sim run: blocks until every interval is narrow
+    try:
+        result = run_itinerary(itinerary, runs=args.runs, seed=seed, precision=precision,
+                               precedent=precedent,
+                               chunk_size=args.chunk_size or DEFAULT_CHUNK,
+                               out=None if args.resume else out, resume=args.resume,
+                               executor=args.executor, workers=args.workers,
+                               scheduler=args.scheduler, given=conditions or None,
+                               progress=False if args.quiet else None)
+    except KeyboardInterrupt:
+        print(f"\n{_interrupted(Path(out), args.scenario)}", file=sys.stderr)
+        return EXIT_INTERRUPTED
     print(result.table())
-    if precision is not None:
-        met = "met" if result.half_width <= precision else "NOT met (stopped at the cap)"
-        print(f"(ran blocks of 10,000 until every visit's 95% intervals had half-widths <= "
-              f"{precision}: {result.runs:,} worlds; widest half-width "
-              f"{result.half_width:.4f}, target {met})")
+    _print_precision(Path(out), result)
     if conditions:
         print()
         print(result.given(**conditions).table())
@@ -95,3 +104,35 @@ def run_command(args) -> int:
     print(f"\nwrote {out}/ (summary.json, provenance.json, visits.csv, paths.csv, "
           f"paths.png{extra})")
     return 0
+
+
+def _check_resume_options(args) -> None:
+    """With ``--resume``, the run's settings are its own: refuse options that would change
+    them (the seed is checked against the run's by :func:`~.report.reopen_folder`)."""
+    given = [f"--{name.replace('_', '-')}" for name in ("runs", "precision", "chunk_size", "out")
+             if getattr(args, name, None) is not None]
+    if given:
+        raise UsageError(f"{', '.join(given)} cannot be changed when resuming",
+                         hint="--resume DIR finishes the run with the settings it started "
+                              "with (see DIR/run.json)")
+
+
+def _interrupted(out: Path, scenario: Path) -> str:
+    """What an interrupted run left, and how to finish it."""
+    if (out / "run.json").is_file() and not (out / "summary.json").exists():
+        return (f"interrupted: no summary was written; the finished chunks are kept in {out}: "
+                f"continue with 'python -m sim run {scenario} --resume {out}'")
+    return ("interrupted: the itinerary run wrote no results (run it again with the same "
+            "--seed for the same result)")
+
+
+def _print_precision(out: Path, result) -> None:
+    """Say how a run to a precision target ended (from its summary: a resumed run's
+    target is the one it started with)."""
+    target = json.loads((out / "summary.json").read_text()).get("precision")
+    if target is None:
+        return
+    met = "met" if target["met"] else "NOT met (stopped at the cap)"
+    print(f"(ran blocks of 10,000 until every visit's 95% intervals had half-widths <= "
+          f"{target['target']}: {result.runs:,} worlds; widest half-width "
+          f"{target['half_width']:.4f}, target {met})")

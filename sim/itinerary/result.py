@@ -3,13 +3,16 @@
 Every number of an itinerary is a function of its paths (the sequences of states the
 worlds took, with how many worlds took each and how many findings each visit drew on it),
 so a result conditioned on an earlier outcome is the same result over fewer paths
-(:meth:`ItineraryResult.given`).
+(:meth:`ItineraryResult.given`).  The credible ranges across the weights' posterior draws
+come from each draw's state counts at each visit (:mod:`sim.credible`), which the paths do
+not hold: a conditioned result has none.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
@@ -30,6 +33,25 @@ LETTERS: dict[str, str] = {"arrest_surrender": "A", "hosted_no_arrest": "H", "le
 SPELLED_OUT = 5
 
 
+@dataclass
+class ItineraryChunk:
+    """A chunk's paths: for each sequence of state codes that occurred, the number of
+    worlds that took it and, per visit, how many of them drew a non-compliance finding;
+    and, when the weights carry posterior draws, each draw's state counts at each visit."""
+
+    first_block: int
+    paths: dict[tuple[int, ...], np.ndarray]  # sequence -> [worlds, findings per visit...]
+    #: ``(draws, visits, states)``: worlds of each posterior draw in each of :data:`STATES`
+    #: at each visit.
+    draw_counts: np.ndarray | None = None
+    #: Read back from a run's folder (a resumed run), not simulated: not written again.
+    stored: bool = False
+
+    @property
+    def worlds(self) -> int:
+        return int(sum(v[0] for v in self.paths.values()))
+
+
 @dataclass(frozen=True)
 class ItineraryResult:
     """The distribution over paths of an itinerary's run.
@@ -47,6 +69,10 @@ class ItineraryResult:
     given : dict
         The conditions this result is restricted to (visit id -> outcome); empty for all
         worlds.
+    draw_counts : numpy.ndarray, optional
+        ``(draws, visits, states)``: the worlds of each posterior draw of the weights in
+        each of :data:`STATES` at each visit, when the weights file carries draws (None for
+        a conditioned result): the source of :attr:`credible`.
     """
 
     itinerary_id: str
@@ -59,14 +85,16 @@ class ItineraryResult:
     precedent_file: str = ""
     conditions: Mapping[str, str] = field(default_factory=dict)
     all_runs: int = 0  # worlds of the unconditioned run
+    draw_counts: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     @classmethod
-    def from_counts(cls, itinerary, paths: dict, seed: int, precedent) -> ItineraryResult:
+    def from_counts(cls, itinerary, paths: dict, seed: int, precedent,
+                    draw_counts: np.ndarray | None = None) -> ItineraryResult:
         ordered = dict(sorted(paths.items()))
         runs = int(sum(v[0] for v in ordered.values()))
         return cls(itinerary.id, itinerary.title, itinerary.ids,
                    tuple(v.scenario.title for v in itinerary.visits), ordered, seed,
-                   dict(precedent.values), precedent.file, {}, runs)
+                   dict(precedent.values), precedent.file, {}, runs, draw_counts)
 
     # ------------------------------------------------------------------ numbers
     @property
@@ -99,6 +127,46 @@ class ItineraryResult:
         """Probability that the visitor is arrested at some visit of the itinerary."""
         hit = sum(v[0] for s, v in self.paths.items() if ARREST in s)
         return float(hit / self.runs)
+
+    @cached_property
+    def credible(self) -> dict | None:
+        """Epistemic ranges: how far each number moves across the posterior draws of the
+        weights (:func:`sim.credible.credible_intervals`).
+
+        Returns
+        -------
+        dict or None
+            ``{"visits": [{"credible80": {state: (low, high)}, "credible95": ...}, ...],
+            "p_at_least_one_arrest": {"credible80": (low, high), "credible95": ...}}``,
+            visits in date order, states of :data:`STATES`.  None for a conditioned result,
+            when the weights file carries no draws, or when some draw has fewer than
+            :data:`sim.credible.MIN_WORLDS_PER_DRAW` worlds (its spread could not be told
+            from Monte Carlo noise).
+        """
+        from ..credible import MIN_WORLDS_PER_DRAW, credible_intervals
+
+        counts = self.draw_counts
+        if counts is None or counts[:, 0].sum(axis=1).min() < MIN_WORLDS_PER_DRAW:
+            return None
+        visits = [{level: {s: (float(lo), float(hi)) for s, (lo, hi) in
+                           zip(STATES, bounds, strict=True)}
+                   for level, bounds in credible_intervals(counts[:, k]).items()}
+                  for k in range(counts.shape[1])]
+        # an arrest ends the itinerary, so a world has at most one: the visits' arrests add up
+        arrests = counts[:, :, ARREST].sum(axis=1)
+        either = np.stack([arrests, counts[:, 0].sum(axis=1) - arrests], axis=1)
+        anywhere = {level: (float(bounds[0, 0]), float(bounds[0, 1]))
+                    for level, bounds in credible_intervals(either).items()}
+        return {"visits": visits, "p_at_least_one_arrest": anywhere}
+
+    def _credible_note(self) -> str | None:
+        """Why a result whose weights carry draws shows no credible ranges, or None."""
+        if self.draw_counts is None or self.credible is not None:
+            return None
+        from ..credible import MIN_WORLDS_PER_DRAW
+
+        return (f"credible ranges need at least {MIN_WORLDS_PER_DRAW} worlds per posterior "
+                f"draw: run {MIN_WORLDS_PER_DRAW * len(self.draw_counts):,} or more")
 
     @property
     def expected_findings(self) -> float:
@@ -147,7 +215,8 @@ class ItineraryResult:
     def frame(self):
         """Tidy table, one row per visit and state: ``visit``, ``order``, ``state``,
         ``count``, ``probability`` (over all worlds counted), ``ci95_low``/``ci95_high``
-        (Wilson), ``probability_if_reached`` (over the worlds that reach the visit)."""
+        (Wilson), ``probability_if_reached`` (over the worlds that reach the visit), and
+        when reported (:attr:`credible`) ``credible80_low`` .. ``credible95_high``."""
         import pandas as pd
 
         rows = []
@@ -162,8 +231,15 @@ class ItineraryResult:
                              "ci95_low": lo, "ci95_high": hi,
                              "probability_if_reached": (counts[code] / reached
                                                         if reached and code != NOT_REACHED
-                                                        else float("nan"))})
+                                                        else float("nan")),
+                             **{f"{level}_{end}": ranges[state][j]
+                                for level, ranges in self._visit_credible(k).items()
+                                for j, end in enumerate(("low", "high"))}})
         return pd.DataFrame(rows)
+
+    def _visit_credible(self, k: int) -> dict[str, dict[str, tuple[float, float]]]:
+        """Visit ``k``'s credible ranges ``{level: {state: (low, high)}}``, or {}."""
+        return self.credible["visits"][k] if self.credible else {}
 
     def paths_frame(self):
         """One row per path, likeliest first: a column per visit, ``probability``,
@@ -178,6 +254,7 @@ class ItineraryResult:
         counts = self.state_counts(k)
         n = self.runs
         reached = int(counts[:NOT_REACHED].sum())
+        credible = self._visit_credible(k)
         outcomes = {}
         for code, name in enumerate(OUTCOMES):
             lo, hi = wilson_interval(counts[code], n)
@@ -185,6 +262,7 @@ class ItineraryResult:
             p = counts[code] / n
             outcomes[name] = {"probability": p, "ci95": [lo, hi],
                               "mcse": float(np.sqrt(p * (1 - p) / n)), "count": int(counts[code]),
+                              **{level: list(ranges[name]) for level, ranges in credible.items()},
                               "probability_if_reached": counts[code] / reached if reached else None,
                               "ci95_if_reached": [rlo, rhi] if reached else None}
         found = self.findings(k)
@@ -192,17 +270,23 @@ class ItineraryResult:
                 "reached": {"probability": reached / n, "count": reached},
                 "outcomes": outcomes,
                 NOT_REACHED_NAME: {"probability": counts[NOT_REACHED] / n,
-                                   "count": int(counts[NOT_REACHED])},
+                                   "count": int(counts[NOT_REACHED]),
+                                   **{level: list(ranges[NOT_REACHED_NAME])
+                                      for level, ranges in credible.items()}},
                 "secondary": {"icc_noncompliance_finding": {
                     "probability": found / n, "ci95": list(wilson_interval(found, n)),
                     "probability_if_reached": found / reached if reached else None}}}
 
     def numbers(self) -> dict:
-        """The itinerary-wide numbers: P(at least one arrest), expected findings."""
+        """The itinerary-wide numbers: P(at least one arrest) with its Monte Carlo interval
+        (and its credible ranges, when reported), expected findings."""
         n = self.runs
         arrests = int(sum(v[0] for s, v in self.paths.items() if ARREST in s))
+        credible = self.credible["p_at_least_one_arrest"] if self.credible else {}
         return {"p_at_least_one_arrest": arrests / n,
                 "p_at_least_one_arrest_ci95": list(wilson_interval(arrests, n)),
+                **{f"p_at_least_one_arrest_{level}": list(bounds)
+                   for level, bounds in credible.items()},
                 "expected_noncompliance_findings": self.expected_findings}
 
     def summary(self, conditional: bool = True) -> dict:
@@ -221,6 +305,20 @@ class ItineraryResult:
             "precedent_weights": dict(self.precedent),
             "precedent_weights_file": self.precedent_file,
         }
+        if self.draw_counts is not None:
+            doc["epistemic"] = {
+                "posterior_draws": len(self.draw_counts),
+                "worlds_per_draw": self.runs / len(self.draw_counts),
+                "credible_reported": self.credible is not None,
+                "about": "ci95 is the Monte Carlo interval of a probability (it shrinks with "
+                         "more runs); credible80 and credible95 (each visit's outcomes and "
+                         "not_reached, p_at_least_one_arrest) are its central 80% and 95% "
+                         "ranges across the posterior draws of the calibrated weights (world "
+                         "i takes draw i mod draws at every visit), with each draw's Monte "
+                         "Carlo noise removed. They are reported when every draw has at least "
+                         "20 worlds (runs >= 20 x draws), and not for the numbers given an "
+                         "outcome (conditional, given_result).",
+            }
         if conditional:
             doc["conditional"] = [
                 {"given": {visit_id: outcome}, "probability": p,
@@ -247,10 +345,13 @@ class ItineraryResult:
             counts = self.state_counts(k) / self.runs
             lines.append(f"{visit_id:<{width}}" + "".join(f"{c:>18.4f}" for c in counts[:4])
                          + f"{counts[4]:>13.4f}")
+        lines += self._credible_lines(width)
         numbers = self.numbers()
         lo, hi = numbers["p_at_least_one_arrest_ci95"]
+        credible = "".join(f"; {level[8:]}% credible [{a:.4f}, {b:.4f}]" for level, (a, b) in
+                           (self.credible or {}).get("p_at_least_one_arrest", {}).items())
         lines += ["", f"P(at least one arrest) = {numbers['p_at_least_one_arrest']:.4f} "
-                  f"[{lo:.4f}, {hi:.4f}]; expected non-compliance findings = "
+                  f"[{lo:.4f}, {hi:.4f}]{credible}; expected non-compliance findings = "
                   f"{numbers['expected_noncompliance_findings']:.4f}", "",
                   f"leading paths ({len(self.paths)} occurred):"]
         if len(self.visit_ids) <= SPELLED_OUT:
@@ -263,6 +364,23 @@ class ItineraryResult:
             for states, p, _ in self.path_probabilities()[:leading]:
                 lines.append(f"{p:>12.4f}  {''.join(LETTERS[s] for s in states)}")
         return "\n".join(lines)
+
+    def _credible_lines(self, width: int) -> list[str]:
+        """The table's rows of 80% and 95% credible ranges, or the note saying why none."""
+        note = self._credible_note()
+        if not self.credible:
+            return [f"({note})"] if note else []
+        lines = ["", "80% / 95% credible ranges (across the weights' posterior draws; the "
+                 "probabilities above carry Monte Carlo error only):"]
+        for k, visit_id in enumerate(self.visit_ids):
+            ranges = self.credible["visits"][k]
+            for level in ("credible80", "credible95"):
+                cells = [f"[{a:.3f}, {b:.3f}]" for a, b in
+                         (ranges[level][state] for state in STATES)]
+                label = f"{visit_id} {level[8:]}%"
+                lines.append(f"{label:<{width + 4}}" + "".join(f"{c:>18}" for c in cells[:4])
+                             + f"{cells[4]:>17}")
+        return lines
 
     def plot(self, ax=None, leading: int = LEADING):
         """The path chart: an alluvial diagram of the states at each visit, with the flows

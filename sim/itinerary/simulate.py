@@ -10,11 +10,16 @@ outcomes are, world by world, those of its standalone run with the same seed.
 After an arrest the visitor is in custody: the later visits do not take place, and their
 outcome in that world is :data:`NOT_REACHED`.  The model still runs them (so that every
 visit's draws stay those of its standalone run); their outcomes are then replaced.
+
+A run goes through :func:`sim.engine.run`'s machinery: chunks planned by
+:func:`~sim.engine.plan_chunks`, accepted in block order (:func:`~sim.executors.in_order`),
+each written to a :class:`~sim.output.RunFolder` as accepted, and read back instead of
+recomputed when a run is resumed (:mod:`.report`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from contextlib import closing
 from pathlib import Path
 
 import numpy as np
@@ -31,24 +36,17 @@ from ..engine import (
     precise_enough,
 )
 from ..errors import UsageError
-from ..executors import in_order, make_executor
+from ..executors import completed, in_order, make_executor
 from ..outcomes import ARREST
+from ..output import RunFolder
 from ..sampling import draw_parameters
 from ..streams import BLOCK, Streams
 from .precedent import History, PrecedentWeights, carry_over, load_precedent_weights
-from .result import NOT_REACHED, STATES, ItineraryResult
+from .report import read_chunk, reopen_folder, start_folder, write_chunk, write_folder
+from .result import NOT_REACHED, STATES, ItineraryChunk, ItineraryResult
 from .spec import Itinerary
 
 DEFAULT_RUNS = 100_000
-
-
-@dataclass
-class ItineraryChunk:
-    """A chunk's paths: for each sequence of state codes that occurred, the number of
-    worlds that took it and, per visit, how many of them drew a non-compliance finding."""
-
-    first_block: int
-    paths: dict[tuple[int, ...], np.ndarray]  # sequence -> [worlds, findings per visit...]
 
 
 def simulate_worlds(itinerary: Itinerary, precedent: PrecedentWeights, seed: int,
@@ -91,12 +89,30 @@ def simulate_itinerary_chunk(itinerary: Itinerary, precedent: PrecedentWeights, 
     The blocks run :data:`~sim.engine.MODEL_WORLDS` at a time (each block's draws come from
     its own streams, so the grouping changes no result)."""
     per_model = max(1, MODEL_WORLDS // BLOCK)
+    draws = itinerary.posterior_draws
     paths: dict[tuple[int, ...], np.ndarray] = {}
+    per_draw = (None if draws is None else
+                np.zeros((draws, len(itinerary.visits), len(STATES)), dtype=np.int64))
     for i in range(0, len(sizes), per_model):
         states, findings, _ = simulate_worlds(itinerary, precedent, seed, first_block + i,
                                               sizes[i:i + per_model])
         _add_paths(paths, states, findings)
-    return ItineraryChunk(first_block, paths)
+        if per_draw is not None:
+            per_draw += draw_state_counts((first_block + i) * BLOCK, states, len(per_draw))
+    return ItineraryChunk(first_block, paths, per_draw)
+
+
+def draw_state_counts(first_world: int, states: np.ndarray, draws: int) -> np.ndarray:
+    """State counts ``(draws, visits, states)`` of consecutive worlds from ``first_world``
+    on (``states`` of shape ``(visits, worlds)``), world ``i`` belonging to posterior draw
+    ``i mod draws``: :func:`sim.credible.draw_counts` for every visit at once, with the
+    fifth state, :data:`NOT_REACHED`."""
+    visits, n = states.shape
+    draw = np.arange(first_world, first_world + n, dtype=np.int64) % draws
+    cells = ((draw[None, :] * visits + np.arange(visits)[:, None]) * len(STATES)
+             + states.astype(np.int64))
+    return np.bincount(cells.ravel(), minlength=draws * visits * len(STATES)).reshape(
+        draws, visits, len(STATES))
 
 
 def _add_paths(paths: dict, states: np.ndarray, findings: np.ndarray) -> None:
@@ -118,9 +134,9 @@ def _add_paths(paths: dict, states: np.ndarray, findings: np.ndarray) -> None:
 def run_itinerary(itinerary: Itinerary, runs: int | None = None, seed: int | None = None, *,
                   precision: float | None = None,
                   precedent: PrecedentWeights | None = None, chunk_size: int = DEFAULT_CHUNK,
-                  out: str | Path | None = None, executor: str = "threads",
-                  workers: int | None = None, scheduler: str | None = None,
-                  given: dict[str, str] | None = None,
+                  out: str | Path | None = None, resume: str | Path | None = None,
+                  executor: str = "threads", workers: int | None = None,
+                  scheduler: str | None = None, given: dict[str, str] | None = None,
                   progress: bool | None = None) -> ItineraryResult:
     """Run ``runs`` worlds through the itinerary; return the paths and their numbers.
 
@@ -140,56 +156,111 @@ def run_itinerary(itinerary: Itinerary, runs: int | None = None, seed: int | Non
         The precedent weights (default: the prior, ``sim/data/precedent_prior.yaml``);
         :meth:`PrecedentWeights.zero` gives every visit its standalone forecast.
     out : path, optional
-        A new results folder, claimed before anything is computed: ``visits.csv``,
-        ``paths.csv``, ``paths.png``, ``provenance.json`` and ``summary.json`` (last).
+        A new results folder, claimed before anything is computed.  Each chunk is recorded
+        in ``chunks/`` as it is accepted; at the end ``visits.csv``, ``paths.csv``,
+        ``paths.png``, ``provenance.json`` and ``summary.json`` (last: the run is complete).
+    resume : path, optional
+        The folder of an interrupted run: its finished chunks are read back, the rest run,
+        with the run's own seed, runs, chunk size and precision (from its ``run.json``).
+        The result is that of the uninterrupted run, bit for bit.  Refused (one line) when
+        the itinerary, its weights or the precedent weights differ from the run's, or when
+        ``seed`` is not the run's.
     given : dict, optional
         Conditions ``{visit id: outcome}``: the folder also holds the numbers in the worlds
         that met them (``summary.json`` "given_result", ``paths_given.png``).  A condition
-        that no world met raises :class:`~sim.errors.UsageError` (and nothing is written);
-        :meth:`ItineraryResult.given` conditions a result afterwards.
+        that no world met raises :class:`~sim.errors.UsageError` (and no summary is
+        written); :meth:`ItineraryResult.given` conditions a result afterwards.  Not a
+        setting of the run (no world depends on it): a resumed run takes its own.
     """
     for visit_id, outcome in (given or {}).items():  # before anything runs
         itinerary.index(visit_id)
         if outcome not in STATES:
             raise UsageError(f"unknown outcome {outcome!r} for visit {visit_id}",
                              hint=f"use one of {', '.join(STATES)}")
-    seed = new_seed() if seed is None else seed
     if runs is None:
         runs = MAX_PRECISION_RUNS if precision is not None else DEFAULT_RUNS
     check_run_arguments(runs, seed, chunk_size, precision)
     if precision is not None:
         chunk_size = BLOCK  # checked after every block: the stop never depends on chunking
     precedent = precedent or load_precedent_weights()
-    folder = None
-    if out is not None:
-        from ..output import OutputFolder
-        folder = OutputFolder.claim(out, "run", "summary.json")
+    chunk_size = chunk_within_budget([v.scenario for v in itinerary.visits], chunk_size)
+    pool = make_executor(executor, workers, scheduler)  # fails before any folder is claimed
+    folder: RunFolder | None = None
+    with pool:
+        try:
+            if resume is not None:
+                folder, seed, runs, chunk_size, precision = reopen_folder(
+                    resume, itinerary, precedent, seed)
+            else:
+                seed = new_seed() if seed is None else int(seed)
+                if out is not None:
+                    folder = start_folder(out, itinerary, precedent, runs, seed, chunk_size,
+                                          precision)
+            result = _accept_chunks(pool, itinerary, precedent, seed, runs, chunk_size,
+                                    precision, folder, progress)
+            conditioned = _conditioned(result, given, folder)
+            if folder is not None:
+                write_folder(folder, result, itinerary, conditioned, precision)
+            return result
+        except BaseException:
+            if folder is not None:
+                folder.abandon()  # removed if no chunk was written; kept for --resume if any
+            raise
+        finally:
+            if folder is not None:
+                folder.release()
+
+
+def _accept_chunks(pool, itinerary: Itinerary, precedent: PrecedentWeights, seed: int,
+                   runs: int, chunk_size: int, precision: float | None,
+                   folder: RunFolder | None, progress: bool | None) -> ItineraryResult:
+    """Run (or read back) the chunks in block order, writing each new one as accepted;
+    stop early once ``precision`` is met.  Accepted in block order, so neither the result
+    nor where a precision target stops depends on the executor."""
+    draws = itinerary.posterior_draws
+    paths: dict[tuple[int, ...], np.ndarray] = {}
+    states = np.zeros((len(itinerary.visits), len(STATES)), dtype=np.int64)
+    per_draw = (None if draws is None else
+                np.zeros((draws, len(itinerary.visits), len(STATES)), dtype=np.int64))
+    chunks = in_order(pool, simulate_itinerary_chunk,
+                      _chunk_calls(plan_chunks(runs, chunk_size), itinerary, precedent, seed,
+                                   folder),
+                      progress=progress, total=runs, unit="world", unit_scale=True,
+                      desc=itinerary.id, amount=lambda c: c.worlds)
+    with closing(chunks):  # stopping early cancels the chunks not started
+        for part in chunks:
+            if folder is not None and not part.stored:
+                write_chunk(folder, part)
+            for sequence, counts in part.paths.items():
+                paths[sequence] = paths[sequence] + counts if sequence in paths else counts
+                states[np.arange(len(sequence)), sequence] += counts[0]
+            if per_draw is not None and part.draw_counts is not None:
+                per_draw += part.draw_counts
+            if precision is not None and all(precise_enough(row, precision) for row in states):
+                break
+    return ItineraryResult.from_counts(itinerary, paths, seed, precedent, per_draw)
+
+
+def _chunk_calls(plan, itinerary: Itinerary, precedent: PrecedentWeights, seed: int,
+                 folder: RunFolder | None):
+    """Arguments of :func:`simulate_itinerary_chunk` for each chunk of ``plan``, in block
+    order; a chunk already in ``folder`` (a resumed run) is read back instead.  Read lazily,
+    as :func:`~sim.executors.in_order` moves on."""
+    for first_block, sizes in plan:
+        stored = read_chunk(folder, itinerary, first_block, sizes) if folder else None
+        yield (completed(stored) if stored is not None
+               else (itinerary, precedent, seed, first_block, sizes))
+
+
+def _conditioned(result: ItineraryResult, given: dict[str, str] | None,
+                 folder: RunFolder | None) -> ItineraryResult | None:
+    """``result`` given the conditions, if any.  A condition that no world met is refused;
+    the chunks written are kept, so that the run can be resumed with another."""
     try:
-        scenarios = [v.scenario for v in itinerary.visits]
-        chunk = chunk_within_budget(scenarios, chunk_size)
-        calls = ((itinerary, precedent, seed, first, sizes)
-                 for first, sizes in plan_chunks(runs, chunk))
-        paths: dict[tuple[int, ...], np.ndarray] = {}
-        states = np.zeros((len(itinerary.visits), len(STATES)), dtype=np.int64)
-        with make_executor(executor, workers, scheduler) as pool:
-            for part in in_order(pool, simulate_itinerary_chunk, calls, progress=progress,
-                                 total=runs, unit="world", unit_scale=True,
-                                 desc=itinerary.id,
-                                 amount=lambda c: int(sum(v[0] for v in c.paths.values()))):
-                for sequence, counts in part.paths.items():
-                    paths[sequence] = (paths[sequence] + counts if sequence in paths
-                                       else counts)
-                    states[np.arange(len(sequence)), sequence] += counts[0]
-                if precision is not None and all(precise_enough(row, precision)
-                                                 for row in states):
-                    break
-        result = ItineraryResult.from_counts(itinerary, paths, seed, precedent)
-        conditioned = result.given(**given) if given else None
-        if folder is not None:
-            from .report import write_folder
-            write_folder(folder, result, itinerary, conditioned, precision)
-        return result
-    except BaseException:
-        if folder is not None:
-            folder.fail()
-        raise
+        return result.given(**given) if given else None
+    except UsageError as exc:
+        if folder is None:
+            raise
+        raise UsageError(str(exc), hint=f"{exc.hint}; the worlds run are kept in "
+                         f"{folder.path}: add --resume {folder.path} with another --given, "
+                         "or none") from None

@@ -57,6 +57,15 @@ class Itinerary:
     def ids(self) -> tuple[str, ...]:
         return tuple(v.id for v in self.visits)
 
+    @property
+    def posterior_draws(self) -> int | None:
+        """How many posterior draws of the weights the worlds take (world ``i`` takes draw
+        ``i mod draws`` at every visit, :func:`sim.sampling.posterior_weights`: the visits
+        share one weights file), or None when it carries none."""
+        sizes = {len(v.scenario.posterior.samples) for v in self.visits
+                 if v.scenario.posterior is not None}
+        return sizes.pop() if len(sizes) == 1 else None
+
     def index(self, visit_id: str) -> int:
         """The position of visit ``visit_id``; a one-line error naming the visits if none."""
         if visit_id not in self.ids:
