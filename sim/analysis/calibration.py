@@ -36,7 +36,7 @@ import datetime as dt
 import math
 import time
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -504,9 +504,6 @@ def calibrate(source, prior: str | Path | None = None, fitted: Sequence[str] = F
         otherwise the posterior draws come from the Laplace approximation itself.  The
         weights file carries the draws, which forecasts cycle over.
     """
-    import pybobyqa
-    from tqdm.auto import tqdm
-
     from ..engine import MAX_CHUNK
 
     fitted = check_fitted(fitted)
@@ -542,29 +539,83 @@ def calibrate(source, prior: str | Path | None = None, fitted: Sequence[str] = F
             probabilities=np.zeros((0, len(OUTCOMES))),
             prior_probabilities=np.zeros((0, len(OUTCOMES))), before=before,
             chain=gaussian_draws(x0, np.diag(prior_sd ** 2), seed, "prior"))
-    simulator = CaseSimulator(cases, runs, seed, workers)
+    observed = [outcome_index(c) for c in cases]
+    with CaseSimulator(cases, runs, seed, workers) as simulator:
+        def probabilities(x: np.ndarray) -> np.ndarray:
+            values = {n: from_free(n, v) for n, v in zip(fitted, x, strict=True)}
+            return smoothed(simulator.counts(values))
 
+        fit = fit_posterior(probabilities, observed, x0, prior_sd, max_evals=max_evals,
+                            mcmc_steps=mcmc_steps, seed=seed, progress=progress, desc=desc)
+    return Calibration(
+        fitted=fitted,
+        estimate={n: from_free(n, v) for n, v in zip(fitted, fit.mode, strict=True)},
+        free_estimate=fit.mode, free_cov=fit.cov, prior=prior_values,
+        prior_free_sd=prior_file.free_sd,
+        prior_doc=prior_doc, prior_file=prior_path, case_ids=tuple(c.id for c in cases),
+        log_likelihood=fit.log_likelihood, log_likelihood_prior=fit.log_likelihood_start,
+        evaluations=fit.evaluations, runs=runs, seed=seed,
+        seconds=time.perf_counter() - start, probabilities=fit.at_mode,
+        prior_probabilities=fit.at_start, history=fit.history, before=before,
+        chain=fit.chain)
+
+
+@dataclass
+class PosteriorFit:
+    """What :func:`fit_posterior` found, in transformed units."""
+
+    mode: np.ndarray
+    cov: np.ndarray  # Laplace covariance at the mode
+    chain: Chain  # posterior draws: Laplace, or MCMC when asked for
+    evaluations: int  # likelihood evaluations of the mode and the covariance
+    history: list[float]  # the optimiser's objective, evaluation by evaluation
+    at_mode: np.ndarray  # the probabilities at the mode, and at the start
+    at_start: np.ndarray
+    log_likelihood: float  # at the mode, and at the start
+    log_likelihood_start: float
+
+
+def fit_posterior(probabilities: Callable[[np.ndarray], np.ndarray], observed: Sequence[int],
+                  x0: np.ndarray, prior_sd: np.ndarray, *, max_evals: int, mcmc_steps: int,
+                  seed: int, progress: bool | None = None,
+                  desc: str = "calibrate") -> PosteriorFit:
+    """The posterior of transformed parameters ``x`` with independent Gaussian priors
+    ``N(x0, prior_sd)`` and the log-likelihood ``sum_k log probabilities(x)[k, observed[k]]``.
+
+    ``probabilities(x)`` gives an outcome distribution per observation, ``(k, 4)``, never
+    0 (smoothed).  Mode by BOBYQA from ``x0`` within ``max_evals`` evaluations, the
+    Laplace covariance there (Fisher information from central differences plus the
+    prior's precision), and posterior draws: :data:`~.posterior.KEEP` from the Laplace
+    Gaussian, or by ``emcee`` with ``mcmc_steps`` steps per walker when positive.  Every
+    calibration of the project goes through here (the behavioural weights on the cases,
+    the precedent weights on the itineraries).
+    """
+    import pybobyqa
+    from tqdm.auto import tqdm
+
+    index = np.arange(len(observed)), np.asarray(observed)
     cache: dict[tuple, np.ndarray] = {}
     bar = tqdm(total=max_evals, unit="eval", delay=2.0, disable=progress is False,
                leave=False, desc=desc)
 
-    def probabilities(x: np.ndarray) -> np.ndarray:
+    def cached(x: np.ndarray) -> np.ndarray:
         key = tuple(np.round(x, 10))
         if key not in cache:
-            values = {n: from_free(n, v) for n, v in zip(fitted, x, strict=True)}
-            cache[key] = smoothed(simulator.counts(values))
+            cache[key] = probabilities(x)
             bar.update(1)
         return cache[key]
+
+    def log_posterior(x: np.ndarray) -> float:
+        ll = float(np.sum(np.log(cached(x)[index])))
+        return ll - 0.5 * float(np.sum(((x - x0) / prior_sd) ** 2))
 
     history: list[float] = []
 
     def objective(x: np.ndarray) -> float:
-        ll = log_likelihood(cases, probabilities(x))
-        penalty = 0.5 * float(np.sum(((x - x0) / prior_sd) ** 2))
-        history.append(-ll + penalty)
-        return -ll + penalty
+        history.append(-log_posterior(x))
+        return history[-1]
 
-    try:  # stop the workers and the bar whatever happens
+    try:
         # Py-BOBYQA, deterministic as configured: coordinate directions for the first
         # model and no restarts (the only places it would draw random numbers)
         with warnings.catch_warnings():  # a budget below its first model's points is allowed
@@ -573,40 +624,29 @@ def calibrate(source, prior: str | Path | None = None, fitted: Sequence[str] = F
                                    maxfun=max_evals, objfun_has_noise=False,
                                    user_params={"init.random_initial_directions": False})
         best = found.x if found.x is not None and found.f <= objective(x0) else x0
+        best = np.asarray(best, dtype=float)
         evaluations = len(cache)
-        cov = _laplace_covariance(cases, probabilities, best, prior_sd)
-        bar.close()
-        chain = gaussian_draws(best, cov, seed, "laplace")
-        if mcmc_steps:
-            def log_posterior(x: np.ndarray) -> float:  # not in the optimiser's history
-                ll = log_likelihood(cases, probabilities(x))
-                return ll - 0.5 * float(np.sum(((x - x0) / prior_sd) ** 2))
-
-            chain = sample(log_posterior, best, cov, mcmc_steps, seed,
-                           progress=progress is not False)
-        p_hat = probabilities(best)
-        p_prior = probabilities(x0)
+        cov = _laplace_covariance(cached, best, prior_sd)
     finally:
         bar.close()
-        simulator.close()
-    return Calibration(
-        fitted=fitted,
-        estimate={n: from_free(n, v) for n, v in zip(fitted, best, strict=True)},
-        free_estimate=np.asarray(best, dtype=float), free_cov=cov, prior=prior_values,
-        prior_free_sd=prior_file.free_sd,
-        prior_doc=prior_doc, prior_file=prior_path, case_ids=tuple(c.id for c in cases),
-        log_likelihood=log_likelihood(cases, p_hat),
-        log_likelihood_prior=log_likelihood(cases, p_prior), evaluations=evaluations,
-        runs=runs, seed=seed, seconds=time.perf_counter() - start, probabilities=p_hat,
-        prior_probabilities=p_prior, history=history, before=before, chain=chain)
+    chain = gaussian_draws(best, cov, seed, "laplace")
+    if mcmc_steps:
+        chain = sample(log_posterior, best, cov, mcmc_steps, seed,
+                       progress=progress is not False)
+    at_mode, at_start = cached(best), cached(x0)
+    return PosteriorFit(mode=best, cov=cov, chain=chain, evaluations=evaluations,
+                        history=history, at_mode=at_mode, at_start=at_start,
+                        log_likelihood=float(np.sum(np.log(at_mode[index]))),
+                        log_likelihood_start=float(np.sum(np.log(at_start[index]))))
 
 
-def _laplace_covariance(cases, probabilities, x: np.ndarray, prior_sd: np.ndarray,
-                        step: float = FD_STEP) -> np.ndarray:
-    """Inverse of (Fisher information of the cases + prior precision), transformed units."""
+def _laplace_covariance(probabilities: Callable[[np.ndarray], np.ndarray], x: np.ndarray,
+                        prior_sd: np.ndarray, step: float = FD_STEP) -> np.ndarray:
+    """Inverse of (Fisher information of the observations + prior precision), in
+    transformed units."""
     d = len(x)
     p0 = probabilities(x)
-    jac = np.zeros((len(cases), len(OUTCOMES), d))
+    jac = np.zeros((*p0.shape, d))
     for j in range(d):
         e = np.zeros(d)
         e[j] = step
@@ -617,5 +657,5 @@ def _laplace_covariance(cases, probabilities, x: np.ndarray, prior_sd: np.ndarra
     return (cov + cov.T) / 2
 
 
-__all__ = ["FITTED", "Calibration", "calibrate", "case_counts",
-           "log_likelihood", "prior_weights_file", "smoothed"]
+__all__ = ["FITTED", "Calibration", "PosteriorFit", "calibrate", "case_counts",
+           "fit_posterior", "log_likelihood", "prior_weights_file", "smoothed"]
