@@ -4,18 +4,18 @@ other's precedents (issue 14; docs/itineraries.md).
 One module per job: :mod:`.spec` reads and validates itinerary files, :mod:`.precedent`
 holds the precedent weights and carries the earlier visits' outcomes over to a later one,
 :mod:`.simulate` runs the worlds, :mod:`.result` holds the paths and the numbers drawn from
-them, :mod:`.chart` draws the path chart, :mod:`.report` writes the results folder,
-:mod:`.commands` hands ``sim run ITINERARY`` to them, and :mod:`.calibrate` profiles the
-precedents' strength on the resolved itineraries.
+them, :mod:`.chart` draws the path chart, :mod:`.report` writes the results folder chunk by
+chunk (so that ``--resume`` can finish it), :mod:`.commands` hands ``sim run ITINERARY`` to
+them, and :mod:`.calibrate` profiles the precedents' strength on the resolved itineraries.
 """
 
 # Loaded on first use, so that the command line (which reads ``commands``) starts fast.
 _WHERE = {"PRECEDENT_PARAMS": "precedent", "PrecedentWeights": "precedent",
           "load_precedent_weights": "precedent", "NOT_REACHED_NAME": "result",
-          "STATES": "result", "ItineraryResult": "result", "run_itinerary": "simulate",
-          "simulate_itinerary_chunk": "simulate", "simulate_worlds": "simulate",
-          "Itinerary": "spec", "Visit": "spec", "is_itinerary": "spec",
-          "load_itinerary": "spec"}
+          "STATES": "result", "ItineraryChunk": "result", "ItineraryResult": "result",
+          "run_itinerary": "simulate", "simulate_itinerary_chunk": "simulate",
+          "simulate_worlds": "simulate", "Itinerary": "spec", "Visit": "spec",
+          "is_itinerary": "spec", "load_itinerary": "spec"}
 
 
 def __getattr__(name: str):

@@ -23,7 +23,9 @@ def _colour(state: str) -> str:
 def alluvial(result, ax=None, leading: int = 5):
     """Columns are the visits, in date order; each bar is the probability of a state at that
     visit; bands between two columns carry the worlds from one state to the next, coloured by
-    the earlier state.  The ``leading`` likeliest paths are listed under the chart."""
+    the earlier state.  The ``leading`` likeliest paths are listed under the chart.  When
+    the result has credible ranges, a bar's label gives its 80% range across the weights'
+    posterior draws (itineraries of up to 8 visits: longer ones have no room for it)."""
     import matplotlib.pyplot as plt
 
     visits = result.visit_ids
@@ -47,6 +49,7 @@ def alluvial(result, ax=None, leading: int = 5):
                 _band(ax, k + _NODE, out_at[a], k + 1 - _NODE, in_at[b], w, _colour(STATES[a]))
                 out_at[a] -= w
                 in_at[b] -= w
+    ranges = (result.credible or {}).get("visits") if k_count <= 8 else None
     for k, col in enumerate(columns):
         for code, p in enumerate(col):
             if p <= 0:
@@ -57,7 +60,12 @@ def alluvial(result, ax=None, leading: int = 5):
             if p >= 0.03:
                 label = (LETTERS_SHORT[STATES[code]] if k_count > 8
                          else STATES[code].replace("_", " "))
-                ax.text(k, top - p / 2, f"{label}\n{p:.0%}",
+                if ranges:
+                    lo, hi = ranges[k]["credible80"][STATES[code]]
+                    label += f"\n{p:.0%} ({lo:.0%}\u2013{hi:.0%})"
+                else:
+                    label += f"\n{p:.0%}"
+                ax.text(k, top - p / 2, label,
                         ha="center", va="center", fontsize=7, color="black")
     ax.set_xlim(-0.5, k_count - 0.5)
     ax.set_ylim(-0.02, 1 + _GAP * (len(STATES) - 1) + 0.02)
@@ -68,7 +76,9 @@ def alluvial(result, ax=None, leading: int = 5):
         ax.spines[side].set_visible(False)
     given = ", ".join(f"{k}={v}" for k, v in result.conditions.items())
     ax.set_title(f"{result.title}: paths of {n:,} worlds (seed {result.seed})"
-                 + (f"\ngiven {given}" if given else ""), fontsize=10)
+                 + (f"\ngiven {given}" if given else "")
+                 + ("\n(in brackets: 80% credible range across the weights' posterior draws)"
+                    if ranges else ""), fontsize=10)
     from .result import LETTERS, SPELLED_OUT
 
     long = k_count > SPELLED_OUT

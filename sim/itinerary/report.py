@@ -93,8 +93,8 @@ def reopen_folder(path: str | Path, itinerary: Itinerary, precedent: PrecedentWe
     try:
         recorded = json.loads((path / "run.json").read_text()).get("scenario_sha256")
     except (OSError, ValueError, AttributeError):
-        recorded = identity.content_hash  # not a run folder: RunFolder.reopen says so
-    if recorded != identity.content_hash:
+        recorded = None  # not a run folder: RunFolder.reopen says so
+    if isinstance(recorded, str) and recorded != identity.content_hash:
         raise UsageError(f"{path} was not run with this itinerary ({itinerary.file}) and these "
                          "weights and precedent weights",
                          hint="resume with the itinerary file, --weights and "

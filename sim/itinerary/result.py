@@ -338,13 +338,11 @@ class ItineraryResult:
         given = ", ".join(f"{k}={v}" for k, v in self.conditions.items())
         lines = [f"{self.title} ({self.itinerary_id}): {self.runs:,} worlds, seed {self.seed}"
                  + (f", given {given}" if given else ""), ""]
-        width = max(len(v) for v in self.visit_ids) + 2
-        head = "".join(f"{o:>18}" for o in OUTCOMES)
-        lines.append(f"{'visit':<{width}}{head}{'not_reached':>13}")
+        width = max(len(v) for v in self.visit_ids) + 6  # room for the ranges' " 80%"
+        lines.append(f"{'visit':<{width}}" + "".join(f"{s:>18}" for s in STATES))
         for k, visit_id in enumerate(self.visit_ids):
             counts = self.state_counts(k) / self.runs
-            lines.append(f"{visit_id:<{width}}" + "".join(f"{c:>18.4f}" for c in counts[:4])
-                         + f"{counts[4]:>13.4f}")
+            lines.append(f"{visit_id:<{width}}" + "".join(f"{c:>18.4f}" for c in counts))
         lines += self._credible_lines(width)
         numbers = self.numbers()
         lo, hi = numbers["p_at_least_one_arrest_ci95"]
@@ -370,16 +368,14 @@ class ItineraryResult:
         note = self._credible_note()
         if not self.credible:
             return [f"({note})"] if note else []
-        lines = ["", "80% / 95% credible ranges (across the weights' posterior draws; the "
-                 "probabilities above carry Monte Carlo error only):"]
+        lines = ["", "credible ranges across the weights' posterior draws, 80% and 95%:"]
         for k, visit_id in enumerate(self.visit_ids):
             ranges = self.credible["visits"][k]
             for level in ("credible80", "credible95"):
                 cells = [f"[{a:.3f}, {b:.3f}]" for a, b in
                          (ranges[level][state] for state in STATES)]
                 label = f"{visit_id} {level[8:]}%"
-                lines.append(f"{label:<{width + 4}}" + "".join(f"{c:>18}" for c in cells[:4])
-                             + f"{cells[4]:>17}")
+                lines.append(f"{label:<{width}}" + "".join(f"{c:>18}" for c in cells))
         return lines
 
     def plot(self, ax=None, leading: int = LEADING):

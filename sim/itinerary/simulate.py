@@ -89,10 +89,8 @@ def simulate_itinerary_chunk(itinerary: Itinerary, precedent: PrecedentWeights, 
     The blocks run :data:`~sim.engine.MODEL_WORLDS` at a time (each block's draws come from
     its own streams, so the grouping changes no result)."""
     per_model = max(1, MODEL_WORLDS // BLOCK)
-    draws = itinerary.posterior_draws
     paths: dict[tuple[int, ...], np.ndarray] = {}
-    per_draw = (None if draws is None else
-                np.zeros((draws, len(itinerary.visits), len(STATES)), dtype=np.int64))
+    per_draw = _no_draw_counts(itinerary)
     for i in range(0, len(sizes), per_model):
         states, findings, _ = simulate_worlds(itinerary, precedent, seed, first_block + i,
                                               sizes[i:i + per_model])
@@ -100,6 +98,14 @@ def simulate_itinerary_chunk(itinerary: Itinerary, precedent: PrecedentWeights, 
         if per_draw is not None:
             per_draw += draw_state_counts((first_block + i) * BLOCK, states, len(per_draw))
     return ItineraryChunk(first_block, paths, per_draw)
+
+
+def _no_draw_counts(itinerary: Itinerary) -> np.ndarray | None:
+    """Zero counts ``(draws, visits, states)`` to add posterior draw counts to; None when
+    the weights carry no draws."""
+    draws = itinerary.posterior_draws
+    return (None if draws is None else
+            np.zeros((draws, len(itinerary.visits), len(STATES)), dtype=np.int64))
 
 
 def draw_state_counts(first_world: int, states: np.ndarray, draws: int) -> np.ndarray:
@@ -217,11 +223,9 @@ def _accept_chunks(pool, itinerary: Itinerary, precedent: PrecedentWeights, seed
     """Run (or read back) the chunks in block order, writing each new one as accepted;
     stop early once ``precision`` is met.  Accepted in block order, so neither the result
     nor where a precision target stops depends on the executor."""
-    draws = itinerary.posterior_draws
     paths: dict[tuple[int, ...], np.ndarray] = {}
     states = np.zeros((len(itinerary.visits), len(STATES)), dtype=np.int64)
-    per_draw = (None if draws is None else
-                np.zeros((draws, len(itinerary.visits), len(STATES)), dtype=np.int64))
+    per_draw = _no_draw_counts(itinerary)
     chunks = in_order(pool, simulate_itinerary_chunk,
                       _chunk_calls(plan_chunks(runs, chunk_size), itinerary, precedent, seed,
                                    folder),
