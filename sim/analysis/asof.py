@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -63,19 +64,24 @@ def model_fingerprint() -> str:
 
 
 
+#: MCMC steps per walker of the shipped calibration (docs/calibration.md).
+SHIPPED_MCMC_STEPS = 200
+
+
 def forecast_settings(prior: str | Path | None = None) -> FitSettings:
     """The settings of the shipped calibration (mode and posterior draws), used for
     forecasts as of a date."""
-    return FitSettings(prior=cal.read_prior(prior).path, max_evals=2500, mcmc_steps=60)
+    return FitSettings(prior=cal.read_prior(prior).path, mcmc_steps=SHIPPED_MCMC_STEPS)
 
 
 def fitted_weights(files: Sequence[str | Path], settings: FitSettings,
-                   cache: str | Path = DEFAULT_CACHE,
-                   progress: bool | None = False) -> tuple[Path, bool]:
+                   cache: str | Path = DEFAULT_CACHE, progress: bool | None = False,
+                   workers: int = 1) -> tuple[Path, bool]:
     """The weights file of a fit on ``files``, from the cache when it holds one.
 
     Returns ``(path, cached)``.  The fit is written to ``<cache>/<key>.yaml`` (see
-    :meth:`FitSettings.key`); a fit is never written over another.
+    :meth:`FitSettings.key`); a fit is never written over another.  ``workers``: worker
+    processes of the fit (:func:`~sim.analysis.calibration.calibrate`; no effect on it).
     """
     cache = Path(cache)
     path = cache / f"{settings.key(files)}.yaml"
@@ -89,7 +95,7 @@ def fitted_weights(files: Sequence[str | Path], settings: FitSettings,
     fit = cal.calibrate(list(files), prior=settings.prior, fitted=settings.fitted,
                         runs=settings.runs, seed=settings.seed,
                         max_evals=settings.max_evals, mcmc_steps=settings.mcmc_steps,
-                        progress=progress)
+                        progress=progress, workers=workers)
     if path.is_file():  # another process fitted the same set meanwhile: same result
         return path, True
     try:
@@ -100,10 +106,10 @@ def fitted_weights(files: Sequence[str | Path], settings: FitSettings,
     return path, False
 
 
-def fit_task(files: list[str], settings: FitSettings, cache: str) -> dict:
+def fit_task(files: list[str], settings: FitSettings, cache: str, workers: int = 1) -> dict:
     """One fold's fit, for an executor: its weights file, whether cached, seconds."""
     start = time.perf_counter()
-    path, cached = fitted_weights(files, settings, cache)
+    path, cached = fitted_weights(files, settings, cache, workers=workers)
     return {"weights": str(path), "cached": cached, "seconds": time.perf_counter() - start}
 
 
@@ -116,7 +122,8 @@ def weights_as_of(date: dt.date, cases: str | Path = DEFAULT_CASES,
     """
     settings = forecast_settings(prior)
     known = resolved_before(load_cases(cases, weights=settings.prior), date)
-    path, cached = fitted_weights([c.file for c in known], settings, cache, progress)
+    path, cached = fitted_weights([c.file for c in known], settings, cache, progress,
+                                  workers=os.cpu_count() or 1)
     return path, [c.id for c in known], cached
 
 

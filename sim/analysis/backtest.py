@@ -28,6 +28,7 @@ together (paired).
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -288,9 +289,12 @@ def _score(files: list[str], scenarios: list[Scenario], chosen: list[int], mode:
         where = (Path(cache) if mode == "as_of" else out / "loo" if out is not None
                  else Path(tmp))
         tasks = sorted({tuple(train[i]) for i in order})  # each training set fitted once
+        # folds one after the other: each fit shares its cases out among the cores instead
+        fit_workers = (os.cpu_count() or 1) if executor == "serial" else 1
         with make_executor(executor, workers, scheduler) as pool:
             results = in_order(pool, fit_task,
-                               [([files[j] for j in t], settings, str(where)) for t in tasks],
+                               [([files[j] for j in t], settings, str(where), fit_workers)
+                                for t in tasks],
                                progress=progress, total=len(tasks), unit="fit",
                                desc=f"{mode.replace('_', '-')} fits")
             done = dict(zip(tasks, results, strict=True))

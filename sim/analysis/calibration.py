@@ -19,7 +19,7 @@ Method (documented in ``docs/calibration.md``)
   keeps weights that the 28 cases barely inform near their documented assumptions.
 * Mode: BOBYQA (Py-BOBYQA), a derivative-free trust-region method that fits a quadratic
   model to the evaluations, in the transformed space, with a capped number of likelihood
-  evaluations; about 160 for the 15 weights on the 28 cases.
+  evaluations; about 100 for the 15 weights on the 28 cases.
 * Laplace approximation at the mode: the Fisher information of the cases,
   ``sum_c J_c' diag(1 / p_c) J_c`` with ``J_c`` from central differences, plus the prior's
   precision, inverted.
@@ -63,8 +63,10 @@ PRIOR_SD = {"identity": 2.0, "log": 1.0, "logit": 1.5}
 #: Step of the central differences for the Fisher information (transformed units).
 FD_STEP = 0.2
 #: The optimiser's first and last trust-region radius (transformed units): it stops when
-#: the region has shrunk to ``TRUST_END``, a hundredth of a logit.
-TRUST_START, TRUST_END = 0.5, 0.01
+#: the region has shrunk to ``TRUST_END``, a twentieth of a logit: a small fraction of every
+#: fitted weight's posterior spread (0.3 or more on this scale), so a closer mode would not
+#: change the forecasts.
+TRUST_START, TRUST_END = 0.5, 0.05
 
 
 def prior_weights_file() -> Path:
@@ -223,11 +225,6 @@ def _load_shard(cases: list[Scenario], runs: int, seed: int) -> None:
 def _shard_counts(weights: dict[str, float]) -> np.ndarray:
     assert _SHARD is not None, "the worker was started without its cases"
     return _SHARD.counts(weights)
-
-
-def log_likelihood(cases: Sequence[Scenario], probabilities: np.ndarray) -> float:
-    idx = [outcome_index(c) for c in cases]
-    return float(np.sum(np.log(probabilities[np.arange(len(cases)), idx])))
 
 
 # --------------------------------------------------------------------------- calibration
@@ -658,4 +655,4 @@ def _laplace_covariance(probabilities: Callable[[np.ndarray], np.ndarray], x: np
 
 
 __all__ = ["FITTED", "Calibration", "PosteriorFit", "calibrate", "case_counts",
-           "fit_posterior", "log_likelihood", "prior_weights_file", "smoothed"]
+           "fit_posterior", "prior_weights_file", "smoothed"]
