@@ -7,10 +7,10 @@ line with its defaults, next to its target:
 * ``sim backtest scenarios/cases --as-of`` (target 5 minutes, with an empty fit cache);
 * ``sim sensitivity scenarios/mongolia_2024.yaml`` (target 60 s).
 
-    python benchmarks/workflows.py [--only calibrate,loo,as_of,sensitivity,mcmc]
+    python benchmarks/workflows.py [--only calibrate,loo,as_of,sensitivity,mcmc] [--out DIR]
 
-Every output goes to a temporary folder.  The machine may be shared: the load average is
-printed with each figure.
+Every output goes to a temporary folder, or with ``--out`` to ``DIR/<workflow>`` (kept).
+The machine may be shared: the load average is printed with each figure.
 """
 
 from __future__ import annotations
@@ -44,6 +44,8 @@ def main() -> None:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--only", default="calibrate,loo,as_of,sensitivity",
                         help="comma-separated workflows (of: " + ", ".join(WORKFLOWS) + ")")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="keep each workflow's output in OUT/<workflow> (a new folder)")
     args = parser.parse_args()
     names = [n.strip() for n in args.only.split(",") if n.strip()]
     unknown = [n for n in names if n not in WORKFLOWS]
@@ -52,8 +54,10 @@ def main() -> None:
     print(f"{'workflow':<12}{'wall s':>9}{'target s':>10}{'ratio':>8}   load   command")
     for name in names:
         command, target = WORKFLOWS[name]
-        with tempfile.TemporaryDirectory() as folder:
-            argv = [sys.executable, "-m", "sim", *command(Path(folder)), "--quiet"]
+        with tempfile.TemporaryDirectory() as tmp:
+            folder = Path(tmp) if args.out is None else args.out / name
+            folder.mkdir(parents=True, exist_ok=args.out is None)
+            argv = [sys.executable, "-m", "sim", *command(folder), "--quiet"]
             if name == "sensitivity":
                 argv.remove("--quiet")  # it has no progress bar to silence
             start = time.perf_counter()

@@ -214,7 +214,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--forecast-runs", type=_positive_int, default=DEFAULT_FORECAST_RUNS,
                    help=f"replications of each case's forecast "
                         f"(default {DEFAULT_FORECAST_RUNS:,})")
-    _add_executor_options(p)  # where the leave-one-out folds run
+    _add_executor_options(p, default="processes")  # where the folds' fits run
     _add_calibration_options(p)
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(sub)
@@ -530,10 +530,7 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr)
         code = EXIT_OUTPUT
     except KeyboardInterrupt:
-        if args.command == "run" and _is_itinerary(args.scenario):
-            print("\ninterrupted: the itinerary run wrote no results (run it again with the "
-                  "same --seed for the same result)", file=sys.stderr)
-        elif args.command == "run":
+        if args.command == "run":
             print("\ninterrupted: no summary was written; the finished chunks are kept: "
                   "continue with 'python -m sim run SCENARIO --resume DIR'", file=sys.stderr)
         elif not _report_left_behind("interrupted"):
@@ -545,12 +542,6 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:
         _silence_stdout()
     return code
-
-
-def _is_itinerary(path: Path) -> bool:
-    from .itinerary.spec import is_itinerary
-
-    return is_itinerary(path)
 
 
 def _report_left_behind(prefix: str) -> bool:

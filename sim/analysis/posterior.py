@@ -4,11 +4,12 @@ Sampling
 --------
 The fitted weights live in an unbounded space (log, or logit for shares; see
 :func:`sim.analysis.calibration.transform_of`).  Their log-posterior is the cases'
-log-likelihood (Monte Carlo frequencies on common random numbers) plus the Gaussian
-prior of the prior file.  :func:`sample` runs ``emcee``'s affine-invariant ensemble
-sampler there, starting the walkers from the Laplace approximation around the posterior
-mode, discards the first half of the chain as burn-in, and keeps an evenly thinned set of
-draws.  With no case to fit, the posterior is the prior, drawn exactly.
+log-likelihood (expected Monte Carlo frequencies on common random numbers) plus the
+Gaussian prior of the prior file.  :func:`sample` runs ``emcee``'s affine-invariant
+ensemble sampler there, starting the walkers from the Laplace approximation around the
+posterior mode, discards the first half of the chain as burn-in, and keeps an evenly
+thinned set of draws.  Without MCMC, :func:`gaussian_draws` draws from the Laplace
+approximation itself; with no case to fit, the posterior is the prior, drawn exactly.
 
 Credible intervals
 ------------------
