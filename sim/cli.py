@@ -177,21 +177,30 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, default=None, help="new folder for the table and charts")
     _add_replace_option(p)
 
-    p = sub.add_parser("calibrate", help="fit the behavioural weights to the resolved cases")
-    p.add_argument("cases", type=Path, metavar="CASES_DIR")
+    p = sub.add_parser("calibrate", help="fit the behavioural weights to the resolved cases "
+                                         "(or, with --precedents, the precedent weights to "
+                                         "resolved itineraries)")
+    p.add_argument("cases", type=Path, nargs="+", metavar="CASES_DIR | ITINERARY",
+                   help="the folder of resolved cases; with --precedents, resolved itinerary "
+                        "files")
+    p.add_argument("--precedents", action="store_true",
+                   help="fit the precedent weights of itineraries on the resolved itineraries "
+                        "given, each visit given the recorded earlier ones (--prior: the "
+                        "precedent prior file; --fit: precedent weight names)")
     p.add_argument("--before", type=_date, default=None, metavar="YYYY-MM-DD",
                    help="fit only on the cases resolved before this date (the prior alone "
                         "when there are none)")
     p.add_argument("--mcmc-steps", type=_whole, default=DEFAULT_MCMC_STEPS, metavar="N",
                    help="steps per walker of the posterior sampler (emcee; the shipped "
-                        "weights used 60); 0: draws from the Laplace approximation at the "
+                        "weights used 200); 0: draws from the Laplace approximation at the "
                         f"mode (default {DEFAULT_MCMC_STEPS})")
     p.add_argument("--workers", type=_positive_int, default=os.cpu_count() or 1,
                    help="worker processes the cases are shared out among (default: one per "
                         "core); the result does not depend on it")
-    p.add_argument("--out", type=Path, default=Path("results/calibration/weights.yaml"),
-                   help="new weights file to write (default results/calibration/weights.yaml; "
-                        "sim/data/weights.yaml ships it)")
+    p.add_argument("--out", type=Path, default=None,
+                   help="new weights file to write (default results/calibration/weights.yaml, "
+                        "or precedent_weights.yaml with --precedents; sim/data/weights.yaml "
+                        "ships the behavioural weights)")
     p.add_argument("--replace", action="store_true",
                    help="overwrite the --out file if it exists (a regular file only)")
     _add_calibration_options(p)
@@ -232,8 +241,9 @@ def _add_calibration_options(p) -> None:
                    help=f"cap on likelihood evaluations per fit (default {DEFAULT_MAX_EVALS})")
     p.add_argument("--prior", type=Path, default=None,
                    help="prior weights file the fit starts from (default: the shipped prior)")
-    p.add_argument("--fit", default=",".join(FITTED), metavar="W1,W2,...",
-                   help=f"weights to fit (default {','.join(FITTED)})")
+    p.add_argument("--fit", default=None, metavar="W1,W2,...",
+                   help=f"weights to fit (default {','.join(FITTED)}; with --precedents, "
+                        "the precedent effects)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
@@ -454,13 +464,40 @@ def _sensitivity(args) -> int:
 
 def _calibrate(args) -> int:
     from .analysis.calibration import calibrate, check_weights_path
+    from .analysis.defaults import FITTED
 
-    check_weights_path(args.out, replace=args.replace)  # before hours of fitting, not after
-    fit = calibrate(args.cases, prior=args.prior, fitted=_names(args.fit), runs=args.runs,
+    if args.precedents:
+        return _calibrate_precedents(args)
+    if len(args.cases) != 1:
+        raise UsageError(f"calibrate takes one folder of cases, got {len(args.cases)} paths",
+                         hint="itinerary files go with --precedents")
+    out = args.out or Path("results/calibration/weights.yaml")
+    check_weights_path(out, replace=args.replace)  # before hours of fitting, not after
+    fit = calibrate(args.cases[0], prior=args.prior,
+                    fitted=_names(args.fit) if args.fit else FITTED, runs=args.runs,
                     seed=args.seed, max_evals=args.max_evals,
                     progress=False if args.quiet else None, before=args.before,
                     mcmc_steps=args.mcmc_steps, workers=args.workers)
-    path = fit.write(args.out, replace=args.replace)
+    path = fit.write(out, replace=args.replace)
+    print(fit.table())
+    print(f"\nwrote {path}")
+    return EXIT_OK
+
+
+def _calibrate_precedents(args) -> int:
+    from .itinerary.calibrate import calibrate_precedents
+    from .output import check_new_file
+
+    if args.before is not None:
+        raise UsageError("--before is for the behavioural weights, not with --precedents")
+    out = args.out or Path("results/calibration/precedent_weights.yaml")
+    check_new_file(out, replace=args.replace, what="precedent weights file")
+    fit = calibrate_precedents(args.cases, prior=args.prior,
+                               fitted=_names(args.fit) if args.fit else None, runs=args.runs,
+                               seed=args.seed, max_evals=args.max_evals,
+                               mcmc_steps=args.mcmc_steps,
+                               progress=False if args.quiet else None)
+    path = fit.write(out, replace=args.replace)
     print(fit.table())
     print(f"\nwrote {path}")
     return EXIT_OK
@@ -471,14 +508,15 @@ def _backtest(args) -> int:
 
     from .analysis import backtest as bt
     from .analysis.cases import case_files
+    from .analysis.defaults import FITTED
 
     case_files(args.cases)  # a clear error before anything else
     mode = "as_of" if args.as_of else "loo" if args.loo else "in_sample"
     out = args.out or Path("results") / "backtest" / mode
     start = time.perf_counter()
     result = bt.backtest(args.cases, mode=mode, out=out, weights=args.weights,
-                         prior=args.prior, fitted=_names(args.fit), runs=args.runs,
-                         seed=args.seed, max_evals=args.max_evals,
+                         prior=args.prior, fitted=_names(args.fit) if args.fit else FITTED,
+                         runs=args.runs, seed=args.seed, max_evals=args.max_evals,
                          forecast_runs=args.forecast_runs, executor=args.executor,
                          workers=args.workers, scheduler=args.scheduler,
                          progress=False if args.quiet else None, replace=args.replace,

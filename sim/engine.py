@@ -222,19 +222,26 @@ def outcomes_with(scenario: Scenario, seed: int, first_block: int, sizes: list[i
     return outcome, finding
 
 
-def expected_counts(scenario: Scenario, seed: int, first_block: int, sizes: list[int],
-                    values: dict) -> np.ndarray:
-    """Expected outcome counts of the worlds of :func:`outcomes_with`: each world's outcome
-    probabilities integrated over the host's resolve and the visitor's misreading
-    (:mod:`sim.expected`), summed; shape ``(4,)``, in :data:`~sim.outcomes.OUTCOMES`
-    order."""
+def expected_probabilities(scenario: Scenario, seed: int, first_block: int,
+                           sizes: list[int], values: dict) -> np.ndarray:
+    """Each world's outcome probabilities, shape ``(worlds, 4)`` in
+    :data:`~sim.outcomes.OUTCOMES` order, for the worlds of :func:`outcomes_with`: its
+    outcome integrated over the host's resolve and the visitor's misreading
+    (:mod:`sim.expected`)."""
     streams = Streams.for_range(seed, first_block, sizes)
     model = WarrantVisitModel(scenario, streams, values=values, collect=False,
                               expected=True).run_to_end()
     assert model.probabilities is not None
-    counts = model.probabilities.sum(axis=0)
+    probabilities = model.probabilities
     release(model)
-    return counts
+    return probabilities
+
+
+def expected_counts(scenario: Scenario, seed: int, first_block: int, sizes: list[int],
+                    values: dict) -> np.ndarray:
+    """Expected outcome counts, shape ``(4,)``: :func:`expected_probabilities` summed over
+    the worlds."""
+    return expected_probabilities(scenario, seed, first_block, sizes, values).sum(axis=0)
 
 
 def release(model: WarrantVisitModel) -> None:

@@ -266,15 +266,9 @@ def test_the_precedent_prior_lists_every_weight_with_a_source_or_assumption():
 
 # ----------------------------------------------------------------- calibration (item 4, in part)
 
-def test_the_sequence_likelihood_without_precedents_is_each_case_alone(putin):
-    from sim.itinerary.calibrate import GROUPS, SequenceSimulator, fit_strength, scaled
+def test_the_profile_of_the_precedents_strengths(putin):
+    from sim.itinerary.calibrate import fit_strength
 
-    sim_ = SequenceSimulator(putin, 3_000, 4)
-    none = scaled(load_precedent_weights(), {g: 0.0 for g in GROUPS}, GROUPS)
-    counts = sim_.counts(none)
-    for k, visit in enumerate(putin.visits):
-        alone = simulate_chunk(visit.scenario, 4, 0, [3_000], with_table=False)
-        np.testing.assert_array_equal(counts[k], alone.counts)
     fit = fit_strength([putin], runs=2_000, seed=4, grid=(0.0, 1.0))
     assert fit.log_likelihood.shape == (2, 2)
     for name, (lo, hi) in fit.intervals.items():

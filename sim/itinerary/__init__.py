@@ -6,7 +6,7 @@ holds the precedent weights and carries the earlier visits' outcomes over to a l
 :mod:`.simulate` runs the worlds, :mod:`.result` holds the paths and the numbers drawn from
 them, :mod:`.chart` draws the path chart, :mod:`.report` writes the results folder chunk by
 chunk (so that ``--resume`` can finish it), :mod:`.commands` hands ``sim run ITINERARY`` to
-them, and :mod:`.calibrate` profiles the precedents' strength on the resolved itineraries.
+them, and :mod:`.calibrate` fits the precedent weights on the resolved itineraries.
 """
 
 # Loaded on first use, so that the command line (which reads ``commands``) starts fast.
