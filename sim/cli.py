@@ -486,10 +486,16 @@ def _calibrate(args) -> int:
 
 def _calibrate_precedents(args) -> int:
     from .itinerary.calibrate import calibrate_precedents
+    from .itinerary.spec import is_itinerary
     from .output import check_new_file
 
     if args.before is not None:
         raise UsageError("--before is for the behavioural weights, not with --precedents")
+    for path in args.cases:  # a missing or unreadable file is reported by the loader
+        if path.is_dir() or (path.is_file() and not is_itinerary(path)):
+            raise UsageError(f"{path} is not an itinerary file (a list of visits)",
+                             hint="--precedents fits on resolved itineraries, e.g. "
+                                  "scenarios/itineraries/bashir_2009_2018.yaml")
     out = args.out or Path("results/calibration/precedent_weights.yaml")
     check_new_file(out, replace=args.replace, what="precedent weights file")
     fit = calibrate_precedents(args.cases, prior=args.prior,

@@ -212,6 +212,9 @@ def test_sim_calibrate_precedents_from_the_command_line(tmp_path, capsys):
     (["calibrate", str(PUTIN), str(PUTIN)], "one folder of cases"),
     (["calibrate", str(PUTIN), "--precedents", "--before", "2020-01-01"], "--before"),
     (["calibrate", str(PUTIN), "--precedents", "--fit", "energy"], "energy"),
+    (["calibrate", str(ROOT / "scenarios" / "mongolia_2024.yaml"), "--precedents"],
+     "not an itinerary file"),
+    (["calibrate", str(ROOT / "scenarios" / "cases"), "--precedents"], "not an itinerary file"),
 ])
 def test_sim_calibrate_precedents_refuses_bad_arguments_in_one_line(args, message, tmp_path,
                                                                   capsys):
