@@ -1,7 +1,7 @@
 """Wall time of the analysis workflows of issue 11, each as a user runs it from the command
 line with its defaults, next to its target:
 
-* ``sim calibrate scenarios/cases`` (target 15 s), and with ``--mcmc-steps 60`` (the shipped
+* ``sim calibrate scenarios/cases`` (target 15 s), and with ``--mcmc-steps 200`` (the shipped
   weights' settings; no target);
 * ``sim backtest scenarios/cases --loo`` (target 3 minutes);
 * ``sim backtest scenarios/cases --as-of`` (target 5 minutes, with an empty fit cache);
@@ -30,7 +30,7 @@ BASELINE = ROOT / "scenarios" / "mongolia_2024.yaml"
 #: name: (arguments after ``python -m sim``, given the temporary folder; target seconds)
 WORKFLOWS = {
     "calibrate": (lambda d: ["calibrate", str(CASES), "--out", str(d / "w.yaml")], 15.0),
-    "mcmc": (lambda d: ["calibrate", str(CASES), "--mcmc-steps", "60",
+    "mcmc": (lambda d: ["calibrate", str(CASES), "--mcmc-steps", "200",
                         "--out", str(d / "w.yaml")], None),
     "loo": (lambda d: ["backtest", str(CASES), "--loo", "--out", str(d / "loo")], 180.0),
     "as_of": (lambda d: ["backtest", str(CASES), "--as-of", "--cache", str(d / "cache"),

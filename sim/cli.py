@@ -194,9 +194,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="steps per walker of the posterior sampler (emcee; the shipped "
                         "weights used 200); 0: draws from the Laplace approximation at the "
                         f"mode (default {DEFAULT_MCMC_STEPS})")
-    p.add_argument("--workers", type=_positive_int, default=os.cpu_count() or 1,
+    p.add_argument("--workers", type=_positive_int, default=None,
                    help="worker processes the cases are shared out among (default: one per "
-                        "core); the result does not depend on it")
+                        "core); the result does not depend on it; not with --precedents")
     p.add_argument("--out", type=Path, default=None,
                    help="new weights file to write (default results/calibration/weights.yaml, "
                         "or precedent_weights.yaml with --precedents; sim/data/weights.yaml "
@@ -474,10 +474,10 @@ def _calibrate(args) -> int:
     out = args.out or Path("results/calibration/weights.yaml")
     check_weights_path(out, replace=args.replace)  # before hours of fitting, not after
     fit = calibrate(args.cases[0], prior=args.prior,
-                    fitted=_names(args.fit) if args.fit else FITTED, runs=args.runs,
+                    fitted=_fit(args, FITTED), runs=args.runs,
                     seed=args.seed, max_evals=args.max_evals,
                     progress=False if args.quiet else None, before=args.before,
-                    mcmc_steps=args.mcmc_steps, workers=args.workers)
+                    mcmc_steps=args.mcmc_steps, workers=args.workers or os.cpu_count() or 1)
     path = fit.write(out, replace=args.replace)
     print(fit.table())
     print(f"\nwrote {path}")
@@ -489,8 +489,9 @@ def _calibrate_precedents(args) -> int:
     from .itinerary.spec import is_itinerary
     from .output import check_new_file
 
-    if args.before is not None:
-        raise UsageError("--before is for the behavioural weights, not with --precedents")
+    for option, value in (("--before", args.before), ("--workers", args.workers)):
+        if value is not None:
+            raise UsageError(f"{option} is for the behavioural weights, not with --precedents")
     for path in args.cases:  # a missing or unreadable file is reported by the loader
         if path.is_dir() or (path.is_file() and not is_itinerary(path)):
             raise UsageError(f"{path} is not an itinerary file (a list of visits)",
@@ -499,7 +500,7 @@ def _calibrate_precedents(args) -> int:
     out = args.out or Path("results/calibration/precedent_weights.yaml")
     check_new_file(out, replace=args.replace, what="precedent weights file")
     fit = calibrate_precedents(args.cases, prior=args.prior,
-                               fitted=_names(args.fit) if args.fit else None, runs=args.runs,
+                               fitted=_fit(args, None), runs=args.runs,
                                seed=args.seed, max_evals=args.max_evals,
                                mcmc_steps=args.mcmc_steps,
                                progress=False if args.quiet else None)
@@ -521,7 +522,7 @@ def _backtest(args) -> int:
     out = args.out or Path("results") / "backtest" / mode
     start = time.perf_counter()
     result = bt.backtest(args.cases, mode=mode, out=out, weights=args.weights,
-                         prior=args.prior, fitted=_names(args.fit) if args.fit else FITTED,
+                         prior=args.prior, fitted=_fit(args, FITTED),
                          runs=args.runs, seed=args.seed, max_evals=args.max_evals,
                          forecast_runs=args.forecast_runs, executor=args.executor,
                          workers=args.workers, scheduler=args.scheduler,
@@ -535,6 +536,12 @@ def _backtest(args) -> int:
 
 def _names(text: str) -> tuple[str, ...]:
     return tuple(n.strip() for n in text.split(",") if n.strip())
+
+
+def _fit(args, default):
+    """The weights ``--fit`` names, or ``default`` without the option (``--fit ""`` names
+    none, which the fit refuses)."""
+    return default if args.fit is None else _names(args.fit)
 
 
 #: Modules that add their own commands.  Each has ``register(sub)``, which adds its

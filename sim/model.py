@@ -62,6 +62,9 @@ class WarrantVisitModel(mesa.Model):
 
     def __init__(self, scenario: Scenario, streams: Noise, values: dict | None = None,
                  collect: bool = True, expected: bool = False):
+        if expected and collect:  # the daily records read the drawn outcomes
+            raise ValueError("a model integrating the outcomes (expected=True) does not "
+                             "draw them: it cannot also collect daily records")
         # Mesa's own generators are never used for the model's randomness (which all
         # goes through ``streams``); a fixed seed keeps them out of any global state.
         super().__init__(rng=np.random.default_rng(0))

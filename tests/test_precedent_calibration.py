@@ -211,6 +211,7 @@ def test_sim_calibrate_precedents_from_the_command_line(tmp_path, capsys):
 @pytest.mark.parametrize("args, message", [
     (["calibrate", str(PUTIN), str(PUTIN)], "one folder of cases"),
     (["calibrate", str(PUTIN), "--precedents", "--before", "2020-01-01"], "--before"),
+    (["calibrate", str(PUTIN), "--precedents", "--workers", "2"], "--workers"),
     (["calibrate", str(PUTIN), "--precedents", "--fit", "energy"], "energy"),
     (["calibrate", str(ROOT / "scenarios" / "mongolia_2024.yaml"), "--precedents"],
      "not an itinerary file"),

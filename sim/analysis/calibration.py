@@ -157,6 +157,7 @@ class CaseSimulator:
         self.sizes = block_sizes(runs)
         self._shards: list[tuple[list[int], Any]] = []
         self._draws: list[dict] = []
+        self._closed = False
         if workers > 1 and len(self.cases) > 1:
             from ..executors import ProcessPool
 
@@ -171,6 +172,8 @@ class CaseSimulator:
     def counts(self, weights: Mapping[str, float]) -> np.ndarray:
         """Expected outcome counts ``(cases, 4)`` with the given weights fixed in every
         world (:func:`sim.engine.expected_counts`)."""
+        if self._closed:
+            raise RuntimeError("this CaseSimulator is closed: its workers have stopped")
         if not self._shards:
             return self._counts(weights)
         futures = [(part, pool.submit(_shard_counts, dict(weights)))
@@ -191,7 +194,7 @@ class CaseSimulator:
     def close(self) -> None:
         for _, pool in self._shards:
             pool.shutdown(cancel_futures=True)
-        self._shards = []
+        self._shards, self._closed = [], True
 
     def __enter__(self) -> CaseSimulator:
         return self
@@ -213,16 +216,21 @@ def _share_out(cases: Sequence[Scenario], workers: int) -> list[list[int]]:
     return [sorted(p) for p in parts]
 
 
-#: The cases of a worker process of :class:`CaseSimulator`.
-_SHARD: CaseSimulator | None = None
+#: The cases of a worker process of :class:`CaseSimulator`, or the error drawing them gave.
+_SHARD: CaseSimulator | Exception | None = None
 
 
 def _load_shard(cases: list[Scenario], runs: int, seed: int) -> None:
     global _SHARD
-    _SHARD = CaseSimulator(cases, runs, seed)
+    try:
+        _SHARD = CaseSimulator(cases, runs, seed)
+    except Exception as exc:  # kept for the first task, which the caller reads, instead
+        _SHARD = exc          # of a broken pool that hides it
 
 
 def _shard_counts(weights: dict[str, float]) -> np.ndarray:
+    if isinstance(_SHARD, Exception):
+        raise _SHARD
     assert _SHARD is not None, "the worker was started without its cases"
     return _SHARD.counts(weights)
 
@@ -336,8 +344,9 @@ class Calibration:
                       "(add-half smoothing) and the prior file's distributions as "
                       "Gaussian priors; mode by BOBYQA, Laplace approximation at the "
                       "mode (Fisher information from central differences plus prior "
-                      "precision), and, when sampled, posterior draws by ensemble MCMC "
-                      "(emcee) that forecasts cycle over. See docs/calibration.md.",
+                      "precision), and posterior draws that forecasts cycle over: exact "
+                      "draws from the Laplace approximation, or by ensemble MCMC (emcee) "
+                      "when sampled. See docs/calibration.md.",
             "date": dt.date.today().isoformat(),
             "resolved_before": str(self.before) if self.before else None,
             "cases": list(self.case_ids),
@@ -480,6 +489,23 @@ def check_fitted(fitted: Sequence[str]) -> tuple[str, ...]:
     return fitted
 
 
+def check_fit_settings(*, runs: int, seed: int, max_evals: int, mcmc_steps: int,
+                       workers: int = 1, per: str = "case") -> None:
+    """Refuse settings of a fit (:func:`calibrate`, or the precedent weights') that are not
+    whole numbers in range, one line each; ``per`` names what ``runs`` counts worlds of."""
+    from ..engine import MAX_CHUNK
+
+    for name, value, low in (("runs", runs, 10), ("max_evals", max_evals, 1),
+                             ("seed", seed, 0), ("mcmc_steps", mcmc_steps, 0),
+                             ("workers", workers, 1)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < low:
+            raise UsageError(f"{name} must be a whole number >= {low}, got {value!r}")
+    if runs > MAX_CHUNK:
+        raise UsageError(f"runs per {per} must be at most {MAX_CHUNK:,}, got {runs:,}")
+    if 0 < mcmc_steps < 20:
+        raise UsageError(f"mcmc_steps must be 0 (no sampling) or at least 20, got {mcmc_steps}")
+
+
 def calibrate(source, prior: str | Path | None = None, fitted: Sequence[str] = FITTED,
               runs: int = DEFAULT_RUNS, seed: int = DEFAULT_SEED,
               max_evals: int = DEFAULT_MAX_EVALS, progress: bool | None = None,
@@ -501,21 +527,9 @@ def calibrate(source, prior: str | Path | None = None, fitted: Sequence[str] = F
         otherwise the posterior draws come from the Laplace approximation itself.  The
         weights file carries the draws, which forecasts cycle over.
     """
-    from ..engine import MAX_CHUNK
-
     fitted = check_fitted(fitted)
-    for name, value, low in (("runs", runs, 10), ("max_evals", max_evals, 1),
-                             ("workers", workers, 1)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < low:
-            raise UsageError(f"{name} must be a whole number >= {low}, got {value!r}")
-    if runs > MAX_CHUNK:
-        raise UsageError(f"runs per case must be at most {MAX_CHUNK:,}, got {runs:,}")
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise UsageError(f"seed must be a whole number >= 0, got {seed!r}")
-    if isinstance(mcmc_steps, bool) or not isinstance(mcmc_steps, int) or mcmc_steps < 0:
-        raise UsageError(f"mcmc_steps must be a whole number >= 0, got {mcmc_steps!r}")
-    if 0 < mcmc_steps < 20:
-        raise UsageError(f"mcmc_steps must be 0 (no sampling) or at least 20, got {mcmc_steps}")
+    check_fit_settings(runs=runs, seed=seed, max_evals=max_evals, mcmc_steps=mcmc_steps,
+                       workers=workers)
     prior_file = read_prior(prior)
     prior_doc, prior_values, prior_path = prior_file.doc, prior_file.centre, prior_file.path
     # an empty list of files is an empty training set (an as-of fit before any case)
@@ -564,7 +578,7 @@ class PosteriorFit:
     mode: np.ndarray
     cov: np.ndarray  # Laplace covariance at the mode
     chain: Chain  # posterior draws: Laplace, or MCMC when asked for
-    evaluations: int  # likelihood evaluations of the mode and the covariance
+    evaluations: int  # likelihood evaluations of the mode (not the covariance's)
     history: list[float]  # the optimiser's objective, evaluation by evaluation
     at_mode: np.ndarray  # the probabilities at the mode, and at the start
     at_start: np.ndarray
@@ -592,8 +606,8 @@ def fit_posterior(probabilities: Callable[[np.ndarray], np.ndarray], observed: S
 
     index = np.arange(len(observed)), np.asarray(observed)
     cache: dict[tuple, np.ndarray] = {}
-    bar = tqdm(total=max_evals, unit="eval", delay=2.0, disable=progress is False,
-               leave=False, desc=desc)
+    bar = tqdm(total=max_evals + 2 * len(x0), unit="eval", delay=2.0,
+               disable=progress is False, leave=False, desc=desc)  # the mode, then Laplace
 
     def cached(x: np.ndarray) -> np.ndarray:
         key = tuple(np.round(x, 10))
@@ -620,7 +634,7 @@ def fit_posterior(probabilities: Callable[[np.ndarray], np.ndarray], observed: S
             found = pybobyqa.solve(objective, x0, rhobeg=TRUST_START, rhoend=TRUST_END,
                                    maxfun=max_evals, objfun_has_noise=False,
                                    user_params={"init.random_initial_directions": False})
-        best = found.x if found.x is not None and found.f <= objective(x0) else x0
+        best = found.x if found.x is not None and found.f <= -log_posterior(x0) else x0
         best = np.asarray(best, dtype=float)
         evaluations = len(cache)
         cov = _laplace_covariance(cached, best, prior_sd)

@@ -23,7 +23,8 @@ def case_files(folder: str | Path) -> list[Path]:
     folder = Path(folder)
     if not folder.is_dir():
         raise UsageError(f"{folder} is not a folder of case files",
-                         hint="give the folder of historical cases, e.g. scenarios/cases")
+                         hint="give the folder of historical cases, e.g. scenarios/cases (an "
+                              "itinerary's precedent weights: add --precedents)")
     files = sorted(p for p in folder.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
     if not files:
         raise UsageError(f"{folder} holds no case files (*.yaml)",

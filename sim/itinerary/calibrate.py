@@ -244,21 +244,6 @@ def check_fitted(fitted: Sequence[str] | None, prior: PrecedentWeights) -> tuple
     return chosen
 
 
-def _check_settings(runs: int, seed: int, max_evals: int, mcmc_steps: int) -> None:
-    """The same limits as the behavioural calibration's (:func:`sim.analysis.calibration.
-    calibrate`); one line each."""
-    from ..engine import MAX_CHUNK
-
-    for name, value, low in (("runs", runs, 10), ("max_evals", max_evals, 1),
-                             ("seed", seed, 0), ("mcmc_steps", mcmc_steps, 0)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < low:
-            raise UsageError(f"{name} must be a whole number >= {low}, got {value!r}")
-    if runs > MAX_CHUNK:
-        raise UsageError(f"runs per visit must be at most {MAX_CHUNK:,}, got {runs:,}")
-    if 0 < mcmc_steps < 20:
-        raise UsageError(f"mcmc_steps must be 0 (no sampling) or at least 20, got {mcmc_steps}")
-
-
 def calibrate_precedents(itineraries: Sequence[Itinerary | str | Path],
                          prior: str | Path | None = None,
                          fitted: Sequence[str] | None = None, runs: int = DEFAULT_RUNS,
@@ -325,10 +310,11 @@ def calibrate_precedents(itineraries: Sequence[Itinerary | str | Path],
     ScenarioError
         A prior or itinerary file that does not load.
     """
-    from ..analysis.calibration import fit_posterior
+    from ..analysis.calibration import check_fit_settings, fit_posterior
     from ..scenario import read_yaml
 
-    _check_settings(runs, seed, max_evals, mcmc_steps)
+    check_fit_settings(runs=runs, seed=seed, max_evals=max_evals, mcmc_steps=mcmc_steps,
+                       per="visit")
     prior_weights = load_precedent_weights(prior)
     prior_doc, _ = read_yaml(Path(prior_weights.file))  # just read: it loads
     sources = dict((prior_doc or {})["precedent_weights"])
