@@ -293,6 +293,18 @@ def _silence_stdout() -> None:
         pass
 
 
+def check_resume_options(args) -> None:
+    """With ``--resume`` a run's settings are its own: refuse the options that would change
+    them (its seed is checked against the run's when the folder is reopened)."""
+    given = [f"--{name.replace('_', '-')}"
+             for name in ("runs", "precision", "chunk_size", "out", "keep_draws")
+             if getattr(args, name, None) not in (None, False)]
+    if given:
+        raise UsageError(f"{', '.join(given)} cannot be changed when resuming",
+                         hint="--resume DIR finishes the run with the settings it started "
+                              "with (see DIR/run.json)")
+
+
 def _run(args) -> int:
     from .itinerary.commands import is_itinerary_run, run_command
 
@@ -304,13 +316,7 @@ def _run(args) -> int:
     from .scenario.validate import file_warnings
 
     if args.resume:
-        given = [f"--{name.replace('_', '-')}"
-                 for name in ("runs", "precision", "chunk_size", "out", "keep_draws")
-                 if getattr(args, name) not in (None, False)]
-        if given:
-            raise UsageError(f"{', '.join(given)} cannot be changed when resuming",
-                             hint="--resume DIR finishes the run with the settings it started "
-                                  "with (see DIR/run.json)")
+        check_resume_options(args)
     scenario = load_scenario(args.scenario, weights=weights_for(args))
     for warning in file_warnings(args.scenario):
         print(f"warning: {warning}", file=sys.stderr)

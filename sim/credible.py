@@ -22,12 +22,14 @@ LEVELS = {"credible80": 0.80, "credible95": 0.95}
 MIN_WORLDS_PER_DRAW = 20
 
 
-def draw_counts(first_world: int, outcome: np.ndarray, draws: int) -> np.ndarray:
-    """Outcome counts ``(draws, outcomes)`` of consecutive worlds from ``first_world`` on,
-    world ``i`` belonging to posterior draw ``i mod draws``."""
+def draw_counts(first_world: int, outcome: np.ndarray, draws: int,
+                categories: int = len(OUTCOMES)) -> np.ndarray:
+    """Outcome counts ``(draws, categories)`` of consecutive worlds from ``first_world`` on,
+    world ``i`` belonging to posterior draw ``i mod draws`` (``outcome`` holds codes below
+    ``categories``: the outcomes, or an itinerary's states)."""
     draw = (np.arange(first_world, first_world + len(outcome), dtype=np.int64) % draws)
-    cells = draw * len(OUTCOMES) + outcome.astype(np.int64)
-    return np.bincount(cells, minlength=draws * len(OUTCOMES)).reshape(draws, len(OUTCOMES))
+    cells = draw * categories + outcome.astype(np.int64)
+    return np.bincount(cells, minlength=draws * categories).reshape(draws, categories)
 
 
 def credible_intervals(counts: np.ndarray) -> dict[str, np.ndarray]:

@@ -44,6 +44,7 @@ import time
 from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 import pyarrow as pa
@@ -66,6 +67,20 @@ RESUME_HINT = ("free some disk space or check the output folder, then continue w
                "on the run folder")
 #: OS errors that mean the disk failed us, not that the path was wrong (exit 3, not 2).
 _DISK_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.EFBIG}
+
+
+class RunSubject(Protocol):
+    """What a run folder records of what it runs, and checks on ``--resume``: a
+    :class:`~sim.scenario.Scenario`, or an itinerary's identity."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def file(self) -> str: ...
+
+    @property
+    def content_hash(self) -> str: ...
 
 
 def default_folder(scenario: Scenario, seed: int, root: Path = Path("results")) -> Path:
@@ -650,7 +665,7 @@ class RunFolder:
         self._claim.fail()
         self._claim = None
 
-    def start(self, scenario: Scenario, runs: int, seed: int, chunk_size: int,
+    def start(self, scenario: RunSubject, runs: int, seed: int, chunk_size: int,
               precision: float | None = None, keep_draws: bool = False) -> None:
         self.precision = precision
         self.keep_draws = keep_draws
@@ -662,7 +677,7 @@ class RunFolder:
             })
 
     @classmethod
-    def reopen(cls, path: Path, scenario: Scenario, seed: int | None,
+    def reopen(cls, path: Path, scenario: RunSubject, seed: int | None,
                check: Callable[[int, int, int, float | None], None]):
         """Reopen an interrupted run's folder; returns it with the run's own settings
         (folder, seed, runs, chunk_size, precision), which ``check(runs, seed,

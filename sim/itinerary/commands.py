@@ -57,7 +57,7 @@ def is_itinerary_run(args) -> bool:
 def run_command(args) -> int:
     """Run an itinerary from ``sim run``'s arguments (or finish an interrupted one, with
     ``--resume DIR``); print its tables; write its folder."""
-    from ..cli import DEFAULT_PRECISION, EXIT_INTERRUPTED
+    from ..cli import DEFAULT_PRECISION, EXIT_INTERRUPTED, check_resume_options
     from ..engine import DEFAULT_CHUNK, new_seed
     from .precedent import load_precedent_weights
     from .simulate import run_itinerary
@@ -68,7 +68,7 @@ def run_command(args) -> int:
             raise UsageError(f"--{name.replace('_', '-')} is not supported for itineraries "
                              f"({args.scenario})", hint=hint)
     if args.resume:
-        _check_resume_options(args)
+        check_resume_options(args)
     itinerary = load_itinerary(args.scenario, weights=getattr(args, "weights", None))
     precedent = load_precedent_weights(getattr(args, "precedent_weights", None))
     conditions = dict(getattr(args, "given", None) or [])
@@ -104,17 +104,6 @@ def run_command(args) -> int:
     print(f"\nwrote {out}/ (summary.json, provenance.json, visits.csv, paths.csv, "
           f"paths.png{extra})")
     return 0
-
-
-def _check_resume_options(args) -> None:
-    """With ``--resume``, the run's settings are its own: refuse options that would change
-    them (the seed is checked against the run's by :func:`~.report.reopen_folder`)."""
-    given = [f"--{name.replace('_', '-')}" for name in ("runs", "precision", "chunk_size", "out")
-             if getattr(args, name, None) is not None]
-    if given:
-        raise UsageError(f"{', '.join(given)} cannot be changed when resuming",
-                         hint="--resume DIR finishes the run with the settings it started "
-                              "with (see DIR/run.json)")
 
 
 def _interrupted(out: Path, scenario: Path) -> str:

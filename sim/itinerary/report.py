@@ -18,7 +18,6 @@ import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import cast
 
 import numpy as np
 
@@ -35,7 +34,6 @@ from ..output import (
     write_csv,
     write_json,
 )
-from ..scenario import Scenario
 from .precedent import PrecedentWeights
 from .result import STATES, ItineraryChunk, ItineraryResult
 from .spec import Itinerary
@@ -72,9 +70,7 @@ def start_folder(out: str | Path, itinerary: Itinerary, precedent: PrecedentWeig
     """Claim a new folder for the run and write its ``run.json``."""
     folder = RunFolder.create(Path(out))
     try:
-        # RunFolder reads only id, file and content_hash of what it is given
-        folder.start(cast(Scenario, run_identity(itinerary, precedent)), runs, seed,
-                     chunk_size, precision)
+        folder.start(run_identity(itinerary, precedent), runs, seed, chunk_size, precision)
     except BaseException:
         folder.abandon()
         folder.release()
@@ -99,7 +95,7 @@ def reopen_folder(path: str | Path, itinerary: Itinerary, precedent: PrecedentWe
                          "weights and precedent weights",
                          hint="resume with the itinerary file, --weights and "
                               "--precedent-weights the run started with")
-    return RunFolder.reopen(path, cast(Scenario, identity), seed, check_run_arguments)
+    return RunFolder.reopen(path, identity, seed, check_run_arguments)
 
 
 def _record(folder: RunFolder, first_block: int) -> Path:

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..credible import draw_counts
 from ..engine import (
     DEFAULT_CHUNK,
     MAX_PRECISION_RUNS,
@@ -111,14 +112,10 @@ def _no_draw_counts(itinerary: Itinerary) -> np.ndarray | None:
 def draw_state_counts(first_world: int, states: np.ndarray, draws: int) -> np.ndarray:
     """State counts ``(draws, visits, states)`` of consecutive worlds from ``first_world``
     on (``states`` of shape ``(visits, worlds)``), world ``i`` belonging to posterior draw
-    ``i mod draws``: :func:`sim.credible.draw_counts` for every visit at once, with the
-    fifth state, :data:`NOT_REACHED`."""
-    visits, n = states.shape
-    draw = np.arange(first_world, first_world + n, dtype=np.int64) % draws
-    cells = ((draw[None, :] * visits + np.arange(visits)[:, None]) * len(STATES)
-             + states.astype(np.int64))
-    return np.bincount(cells.ravel(), minlength=draws * visits * len(STATES)).reshape(
-        draws, visits, len(STATES))
+    ``i mod draws``: :func:`sim.credible.draw_counts` of every visit, with the fifth
+    state, :data:`NOT_REACHED`."""
+    return np.stack([draw_counts(first_world, row, draws, len(STATES)) for row in states],
+                    axis=1)
 
 
 def _add_paths(paths: dict, states: np.ndarray, findings: np.ndarray) -> None:
